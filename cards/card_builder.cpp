@@ -1,0 +1,299 @@
+#include "cards/card_builder.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace nmo::cards::detail {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+std::uint64_t fmix64(std::uint64_t k) {  // MurmurHash3 finaliser
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
+std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+void key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+void str(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+void codeable_concept(JsonWriter& w, const fhir::Coding* coding, std::string_view text) {
+  w.StartObject();
+  if (coding) {
+    key(w, "coding");
+    w.StartArray();
+    w.StartObject();
+    key(w, "system");
+    str(w, coding->system);
+    key(w, "code");
+    str(w, coding->code);
+    if (!coding->display.empty()) {
+      key(w, "display");
+      str(w, coding->display);
+    }
+    w.EndObject();
+    w.EndArray();
+  }
+  if (!text.empty()) {
+    key(w, "text");
+    str(w, text);
+  }
+  w.EndObject();
+}
+
+fhir::FhirVersion version_of(const RuleEnv& env) {
+  fhir::FhirVersion v = env.input.fhir_version;
+  if (v == fhir::FhirVersion::unknown) v = env.record.version;
+  return v == fhir::FhirVersion::unknown ? fhir::FhirVersion::r4 : v;
+}
+
+void patient_ref(JsonWriter& w, const RuleEnv& env, std::string_view member) {
+  if (env.input.patient_id.empty()) return;
+  key(w, member);
+  w.StartObject();
+  key(w, "reference");
+  str(w, "Patient/" + env.input.patient_id);
+  w.EndObject();
+}
+
+// DSTU2 MedicationOrder / STU3, R4 MedicationRequest / R5 MedicationRequest.medication.concept.
+std::string medication_resource(const RuleEnv& env, const fhir::Coding* coding, std::string_view text) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  const fhir::FhirVersion v = version_of(env);
+  w.StartObject();
+  key(w, "resourceType");
+  str(w, v == fhir::FhirVersion::dstu2 ? "MedicationOrder" : "MedicationRequest");
+  key(w, "status");
+  str(w, "draft");
+  if (v == fhir::FhirVersion::dstu2) {
+    patient_ref(w, env, "patient");
+    key(w, "medicationCodeableConcept");
+    codeable_concept(w, coding, text);
+  } else {
+    key(w, "intent");
+    str(w, "order");
+    patient_ref(w, env, "subject");
+    if (v == fhir::FhirVersion::r5) {
+      key(w, "medication");
+      w.StartObject();
+      key(w, "concept");
+      codeable_concept(w, coding, text);
+      w.EndObject();
+    } else {
+      key(w, "medicationCodeableConcept");
+      codeable_concept(w, coding, text);
+    }
+  }
+  w.EndObject();
+  return buf.GetString();
+}
+
+// DSTU2 DiagnosticOrder / STU3 ProcedureRequest / R4 ServiceRequest / R5 ServiceRequest.code as CodeableReference.
+std::string service_resource(const RuleEnv& env, const fhir::Coding* coding, std::string_view text) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  const fhir::FhirVersion v = version_of(env);
+  w.StartObject();
+  key(w, "resourceType");
+  switch (v) {
+    case fhir::FhirVersion::dstu2:
+      str(w, "DiagnosticOrder");
+      break;
+    case fhir::FhirVersion::stu3:
+      str(w, "ProcedureRequest");
+      break;
+    default:
+      str(w, "ServiceRequest");
+      break;
+  }
+  key(w, "status");
+  str(w, "draft");
+  if (v == fhir::FhirVersion::dstu2) {
+    patient_ref(w, env, "subject");
+    key(w, "item");
+    w.StartArray();
+    w.StartObject();
+    key(w, "code");
+    codeable_concept(w, coding, text);
+    w.EndObject();
+    w.EndArray();
+  } else {
+    key(w, "intent");
+    str(w, "order");
+    key(w, "code");
+    if (v == fhir::FhirVersion::r5) {
+      w.StartObject();
+      key(w, "concept");
+      codeable_concept(w, coding, text);
+      w.EndObject();
+    } else {
+      codeable_concept(w, coding, text);
+    }
+    patient_ref(w, env, "subject");
+  }
+  w.EndObject();
+  return buf.GetString();
+}
+
+Indicator parse_indicator(const std::string& s) {
+  if (s == "critical") return Indicator::critical;
+  if (s == "warning") return Indicator::warning;
+  return Indicator::info;
+}
+
+}  // namespace
+
+std::string stable_uuid(std::string_view seed) {
+  // Two FNV-1a lanes with different bases, cross-mixed through the MurmurHash3 finaliser: 128 well-mixed bits.
+  std::uint64_t h1 = 0xcbf29ce484222325ULL;
+  std::uint64_t h2 = 0x84222325cbf29ce4ULL ^ static_cast<std::uint64_t>(seed.size());
+  for (unsigned char c : seed) {
+    h1 = (h1 ^ c) * 0x100000001b3ULL;
+    h2 = (h2 ^ static_cast<unsigned char>(c ^ 0x5c)) * 0x100000001b3ULL;
+    h2 = rotl(h2, 29);
+  }
+  const std::uint64_t a = fmix64(h1 ^ rotl(h2, 31));
+  const std::uint64_t b = fmix64(h2 + a * 0x9e3779b97f4a7c15ULL);
+  unsigned char bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<unsigned char>(a >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<unsigned char>(b >> (56 - 8 * i));
+  }
+  // RFC 9562 §5.8: version 8 (custom) in the high nibble of octet 6, variant 10xx in octet 8.
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x80);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
+                bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return out;
+}
+
+const char* hook_name(Hook hook) {
+  switch (hook) {
+    case Hook::patient_view:
+      return "patient-view";
+    case Hook::order_select:
+      return "order-select";
+    case Hook::order_sign:
+      return "order-sign";
+  }
+  return "patient-view";
+}
+
+bool rule_applies(const RuleEnv& env, std::string_view rule_id) {
+  const auto& hooks = env.kb.rule(rule_id).hooks;
+  return std::find(hooks.begin(), hooks.end(), hook_name(env.input.hook)) != hooks.end();
+}
+
+Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view discriminator,
+               const std::vector<std::string>& evidence, std::string_view indicator_key) {
+  const RuleText& rule = env.kb.rule(rule_id);
+  Card card;
+  card.rule_id = rule.id;
+  card.uuid = stable_uuid(env.input.hook_instance + "|" + rule.id + "|" + std::string(discriminator));
+  const std::string ind_key = indicator_key.empty() ? hook_name(env.input.hook) : std::string(indicator_key);
+  auto it = rule.indicator.find(ind_key);
+  card.indicator = parse_indicator(it != rule.indicator.end() ? it->second : "info");
+  card.summary = indicator_key == "low" && !rule.summary_low.empty() ? rule.summary_low : rule.summary;
+
+  std::string d;
+  if (!evidence.empty()) {
+    d += "**In this record:**\n\n";
+    for (const auto& line : evidence) d += "- " + line + "\n";
+    d += "\n";
+  }
+  d += rule.detail + "\n\n";
+  d += env.kb.standing_advice() + "\n\n";
+  d += "**Evidence:** ";
+  for (std::size_t i = 0; i < rule.evidence.size(); ++i) {
+    const Citation& c = env.kb.citation(rule.evidence[i]);
+    d += (i ? "; " : "") + ("[" + c.label + "](" + c.url + ")");
+  }
+  d += "\n\n_Rule " + rule.id + ", knowledge " + env.kb.version() + " (reviewed " + env.kb.review_date() +
+       "); not yet clinically signed off._";
+  card.detail = std::move(d);
+
+  const Citation& primary = env.kb.citation(rule.links.empty() ? rule.evidence.front() : rule.links.front());
+  card.source.label = env.kb.source_label() + " " + env.kb.version();
+  card.source.url = primary.url;
+  card.source.topic = fhir::Coding{env.kb.rule_system(), rule.id, rule.title};
+  for (const auto& id : rule.links) {
+    const Citation& c = env.kb.citation(id);
+    card.links.push_back(Link{c.label, c.url, "absolute"});
+  }
+  for (const auto& code : rule.override_reasons) card.override_reasons.push_back(*env.kb.override_reason(code));
+  return card;
+}
+
+void add_suggestion(Card& card, std::string label, bool is_recommended, std::vector<Action> actions,
+                    std::string_view selection_behavior) {
+  Suggestion s;
+  s.label = std::move(label);
+  s.uuid = stable_uuid(card.uuid + "|suggestion|" + std::to_string(card.suggestions.size()));
+  s.is_recommended = is_recommended;
+  s.actions = std::move(actions);
+  card.suggestions.push_back(std::move(s));
+  if (card.selection_behavior.empty()) card.selection_behavior = std::string(selection_behavior);
+}
+
+std::string fill(std::string_view label, std::string_view placeholder, std::string_view value) {
+  std::string out(label);
+  if (auto pos = out.find(placeholder); pos != std::string::npos) out.replace(pos, placeholder.size(), value);
+  return out;
+}
+
+const KnownCode* preferred_code(const std::vector<KnownCode>& codes, std::string_view system) {
+  const KnownCode* first = nullptr;
+  for (const auto& c : codes) {
+    if (c.system != system) continue;
+    if (c.verified && (c.kind.empty() || c.kind == "ingredient")) return &c;
+    if (!first) first = &c;
+  }
+  return first;
+}
+
+Action create_medication(const RuleEnv& env, const Agent& agent) {
+  const KnownCode* code = preferred_code(agent.codes, kRxNorm);
+  fhir::Coding coding;
+  if (code) coding = fhir::Coding{code->system, code->code, code->display};
+  return Action{"create",
+                "Draft order for " + agent.name + " (RxNorm ingredient; complete dose and schedule)",
+                medication_resource(env, code ? &coding : nullptr, agent.name),
+                {}};
+}
+
+Action create_medication_text(const RuleEnv& env, std::string_view text, std::string_view description) {
+  return Action{"create", std::string(description), medication_resource(env, nullptr, text), {}};
+}
+
+Action create_lab_order(const RuleEnv& env, const ValueSet& lab, std::string_view description) {
+  const KnownCode* code = preferred_code(lab.codes, kLoinc);
+  fhir::Coding coding;
+  if (code) coding = fhir::Coding{code->system, code->code, code->display};
+  return Action{"create",
+                std::string(description),
+                service_resource(env, code ? &coding : nullptr, code ? std::string_view(code->display) : lab.title),
+                {}};
+}
+
+Action create_service_order(const RuleEnv& env, const fhir::Coding* code, std::string_view text,
+                            std::string_view description) {
+  return Action{"create", std::string(description), service_resource(env, code, text), {}};
+}
+
+Action delete_order(const AgentUse& draft, std::string_view description) {
+  return Action{"delete", std::string(description), {}, draft.reference()};
+}
+
+}  // namespace nmo::cards::detail

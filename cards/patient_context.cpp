@@ -1,0 +1,429 @@
+#include "cards/patient_context.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+
+#include "cards/text_match.hpp"
+
+namespace nmo::cards {
+
+namespace detail {
+
+std::vector<const Agent*> match_agents(const fhir::Concept& medication, const KnowledgeBase& kb) {
+  std::vector<const Agent*> out;
+  auto add = [&](const Agent* a) {
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  };
+  for (const auto& coding : medication.codings) {
+    if (const CodeMeaning* m = kb.lookup(coding.system, coding.code); m && m->agent) add(m->agent);
+  }
+  if (!out.empty()) return out;
+  std::string text = to_lower(medication.text);
+  for (const auto& coding : medication.codings) text.append(" | ").append(to_lower(coding.display));
+  for (const auto& agent : kb.agents()) {
+    if (contains_any_word(text, agent.names)) add(&agent);
+  }
+  return out;
+}
+
+bool concept_in(const fhir::Concept& code, const ValueSet& value_set, const KnowledgeBase& kb, bool use_text) {
+  for (const auto& coding : code.codings) {
+    if (const CodeMeaning* m = kb.lookup(coding.system, coding.code); m && m->value_set == &value_set) return true;
+    if (kb.lookup_prefix(coding.system, coding.code) == &value_set) return true;
+  }
+  if (!use_text || value_set.text_patterns.empty()) return false;
+  if (contains_any_word(to_lower(code.text), value_set.text_patterns)) return true;
+  for (const auto& coding : code.codings) {
+    if (contains_any_word(to_lower(coding.display), value_set.text_patterns)) return true;
+  }
+  return false;
+}
+
+std::string format_date(std::int64_t seconds) {
+  // Howard Hinnant's civil_from_days.
+  std::int64_t z = (seconds >= 0 ? seconds : seconds - (kDay - 1)) / kDay + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t y0 = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = y0 + (m <= 2 ? 1 : 0);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
+std::string markdown_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+      continue;
+    }
+    if (std::string_view("\\`*_{}[]()<>#+!|~").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::optional<double> amount_mg_in_text(std::string_view text) {
+  const std::string t = to_lower(text);
+  std::optional<double> best;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(t[i])) ||
+        (i > 0 && (std::isalnum(static_cast<unsigned char>(t[i - 1])) || t[i - 1] == '.' || t[i - 1] == '/')))
+      continue;
+    std::size_t j = i;
+    double value = 0;
+    while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) value = value * 10 + (t[j++] - '0');
+    if (j < t.size() && t[j] == '.') {
+      double scale = 0.1;
+      ++j;
+      while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) {
+        value += (t[j++] - '0') * scale;
+        scale /= 10;
+      }
+    }
+    while (j < t.size() && t[j] == ' ') ++j;
+    double factor = 0;
+    std::size_t unit_end = j;
+    if (t.compare(j, 2, "mg") == 0) {
+      factor = 1;
+      unit_end = j + 2;
+    } else if (t.compare(j, 1, "g") == 0) {
+      factor = 1000;
+      unit_end = j + 1;
+    }
+    if (factor == 0) continue;
+    if (unit_end < t.size() && (std::isalpha(static_cast<unsigned char>(t[unit_end])) || t[unit_end] == '/'))
+      continue;  // mg/ml, gram...
+    const double mg = value * factor;
+    if (!best || mg > *best) best = mg;
+    i = unit_end;
+  }
+  return best;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::kDay;
+
+bool condition_counts(const fhir::Condition& c) {
+  // Issue 4 §2: "active and not refuted or entered-in-error"; clinical status absent counts.
+  if (c.verification_status == "refuted" || c.verification_status == "entered-in-error") return false;
+  return c.clinical_status.empty() || c.clinical_status == "active" || c.clinical_status == "recurrence" ||
+         c.clinical_status == "relapse";
+}
+
+bool observation_counts(const fhir::Observation& o) {
+  // nmosd-knowledge.md §1.3: "Only final/amended/corrected Observations count; entered-in-error never."
+  return o.status == "final" || o.status == "amended" || o.status == "corrected";
+}
+
+bool concept_has_code(const std::vector<fhir::Concept>& concepts, const std::vector<std::string>& codes) {
+  for (const auto& c : concepts) {
+    for (const auto& coding : c.codings) {
+      if (std::find(codes.begin(), codes.end(), coding.code) != codes.end()) return true;
+    }
+  }
+  return false;
+}
+
+ResultValue read_text_result(const std::string& text_lower, const KnowledgeBase& kb) {
+  if (text_lower.empty()) return ResultValue::indeterminate;
+  if (detail::contains_any_word(text_lower, kb.value_set("result_negative").text_patterns))
+    return ResultValue::negative;
+  if (detail::contains_any_word(text_lower, kb.value_set("result_positive").text_patterns))
+    return ResultValue::positive;
+  // A titer "1:N" (N > 0) is positive.
+  if (auto colon = text_lower.find("1:"); colon != std::string::npos) {
+    const std::size_t d = colon + 2;
+    if (d < text_lower.size() && std::isdigit(static_cast<unsigned char>(text_lower[d])) && text_lower[d] != '0')
+      return ResultValue::positive;
+  }
+  return ResultValue::indeterminate;
+}
+
+// nmosd-knowledge.md §1.3 "Reading results".
+ResultValue read_result(const fhir::Observation& o, const KnowledgeBase& kb) {
+  if (o.value_concept) {
+    const ValueSet& pos = kb.value_set("result_positive");
+    const ValueSet& neg = kb.value_set("result_negative");
+    if (detail::concept_in(*o.value_concept, neg, kb, false)) return ResultValue::negative;
+    if (detail::concept_in(*o.value_concept, pos, kb, false)) return ResultValue::positive;
+    std::string text = detail::to_lower(o.value_concept->text);
+    for (const auto& c : o.value_concept->codings) text.append(" | ").append(detail::to_lower(c.display));
+    if (auto v = read_text_result(text, kb); v != ResultValue::indeterminate) return v;
+  }
+  if (o.value_string) {
+    if (auto v = read_text_result(detail::to_lower(*o.value_string), kb); v != ResultValue::indeterminate) return v;
+  }
+  if (o.value_boolean) return *o.value_boolean ? ResultValue::positive : ResultValue::negative;
+  if (o.value_ratio_denominator && *o.value_ratio_denominator > 0) return ResultValue::positive;
+  if (concept_has_code(o.interpretation, kb.interpretation_negative())) return ResultValue::negative;
+  if (concept_has_code(o.interpretation, kb.interpretation_positive())) return ResultValue::positive;
+  for (const auto& i : o.interpretation) {
+    if (auto v = read_text_result(detail::to_lower(i.text), kb); v != ResultValue::indeterminate) return v;
+  }
+  if (o.value_quantity && (o.value_comparator == "<" || o.value_comparator == "<=")) return ResultValue::negative;
+  return ResultValue::indeterminate;
+}
+
+const char* const kLabValueSets[] = {"aqp4", "mog", "hbsag", "anti_hbc", "igg", "tb_igra"};
+
+bool medication_active(const fhir::MedicationUse& use, std::int64_t now) {
+  const std::string& s = use.status;
+  const bool status_ok = s.empty() || s == "active" || s == "on-hold";
+  return status_ok && (!use.end || *use.end >= now);
+}
+
+bool is_nmosd_text(const std::string& lower) {
+  static const std::vector<std::string> kWords = {"neuromyelitis", "nmo", "nmosd", "devic"};
+  return detail::contains_any_word(lower, kWords);
+}
+
+// Issue 4 §1.3 "not when the order's reason is another condition".
+bool for_other_condition(const fhir::MedicationUse& use, const fhir::PatientRecord& record, const KnowledgeBase& kb) {
+  if (use.reasons.empty() && use.reason_refs.empty()) return false;
+  const ValueSet& nmosd = kb.value_set("nmosd");
+  bool known_other = false;
+  for (const auto& r : use.reasons) {
+    if (detail::concept_in(r, nmosd, kb, false) || is_nmosd_text(detail::to_lower(r.text))) return false;
+    known_other = true;
+  }
+  for (const auto& ref : use.reason_refs) {
+    for (const auto& c : record.conditions) {
+      if (ref == "Condition/" + c.id || ref == c.id) {
+        if (detail::concept_in(c.code, nmosd, kb, false)) return false;
+        known_other = true;
+      }
+    }
+  }
+  return known_other;
+}
+
+}  // namespace
+
+namespace detail {
+bool attack_dose_steroid(const AgentUse& u, const KnowledgeBase& kb, std::string* route_text) {
+  if (!u.agent->acute_attack_steroid) return false;
+  const fhir::MedicationUse& m = *u.use;
+  std::optional<double> dose = m.dose_mg;
+  if (!dose) {
+    std::string text = m.medication.text;
+    text.append(" ").append(m.dosage_text);
+    for (const auto& c : m.medication.codings) text.append(" ").append(c.display);
+    dose = detail::amount_mg_in_text(text);
+  }
+  if (!dose || *dose < kb.threshold("ivmp_min_dose_mg")) return false;
+  std::string route = detail::to_lower(m.route.text);
+  for (const auto& c : m.route.codings) route.append(" ").append(detail::to_lower(c.display));
+  if (route_text) *route_text = route.empty() ? "route not stated" : detail::markdown_text(route);
+  if (route.find_first_not_of(' ') == std::string::npos) {
+    // No stated route: IV unless the dosage text says otherwise.
+    const std::string dosage = detail::to_lower(m.dosage_text);
+    return dosage.empty() || detail::contains_any_word(dosage, kb.route_iv_patterns()) ||
+           dosage.find("oral") == std::string::npos;
+  }
+  return detail::contains_any_word(route, kb.route_iv_patterns());
+}
+}  // namespace detail
+
+std::string AgentUse::reference() const { return use->resource_type + "/" + use->id; }
+
+std::vector<const AgentUse*> PatientContext::active_of(AgentClass cls) const {
+  std::vector<const AgentUse*> out;
+  for (const auto& u : chart) {
+    if (u.active && u.agent->agent_class == cls) out.push_back(&u);
+  }
+  return out;
+}
+
+const LabResult* PatientContext::latest_lab(std::string_view value_set_id, std::int64_t lookback_seconds) const {
+  const LabResult* best = nullptr;
+  for (const auto& lab : labs) {
+    if (lab.value_set->id != value_set_id || !lab.time) continue;
+    if (*lab.time > now || *lab.time < now - lookback_seconds) continue;
+    if (!best || *lab.time >= *best->time) best = &lab;
+  }
+  return best;
+}
+
+PatientContext build_context(const HookInput& input, const fhir::PatientRecord& record, const KnowledgeBase& kb) {
+  PatientContext ctx;
+  ctx.now = input.now;
+  ctx.hook = input.hook;
+
+  // Demographics.
+  if (record.patient) {
+    ctx.sex = record.patient->gender;
+    if (record.patient->birth_date && *record.patient->birth_date <= input.now) {
+      ctx.age_years = static_cast<int>((input.now - *record.patient->birth_date) / (kDay * 36524 / 100));
+    }
+  }
+
+  // Conditions: nmosd-knowledge.md §3 value set NMOSD; issue 4 §2 "active and not refuted or entered-in-error".
+  const ValueSet& nmosd = kb.value_set("nmosd");
+  for (const auto& c : record.conditions) {
+    if (!condition_counts(c)) continue;
+    if (detail::concept_in(c.code, nmosd, kb, false)) {
+      ctx.nmosd = true;
+      ctx.nmosd_conditions.push_back(&c);
+      for (const fhir::Time& t : {c.onset, c.recorded}) {
+        if (t && (!ctx.nmosd_first || *t < *ctx.nmosd_first)) ctx.nmosd_first = t;
+      }
+    }
+    if (detail::concept_in(c.code, kb.value_set("ms"), kb, false)) ctx.ms = true;
+    if (detail::concept_in(c.code, kb.value_set("mogad"), kb, false)) ctx.mogad = true;
+    // Pregnancy: no pregnancy code is carried (open item 10): text on the Condition only.
+    std::string text = detail::to_lower(c.code.text);
+    for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
+    bool pregnant = false;
+    for (const auto& p : kb.pregnancy_patterns()) pregnant = pregnant || text.find(p) != std::string::npos;
+    for (const auto& p : kb.pregnancy_exclusions()) pregnant = pregnant && text.find(p) == std::string::npos;
+    if (pregnant && !ctx.pregnant) {
+      ctx.pregnant = true;
+      ctx.pregnancy_evidence =
+          "Condition/" + detail::markdown_text(c.id) + " \"" +
+          detail::markdown_text(c.code.text.empty() && !c.code.codings.empty() ? c.code.codings[0].display
+                                                                               : c.code.text) +
+          "\"";
+    }
+  }
+
+  // Laboratory results: codes first, then local codes by text.
+  for (const auto& o : record.observations) {
+    if (!observation_counts(o)) continue;
+    const ValueSet* vs = nullptr;
+    for (const auto& coding : o.code.codings) {
+      if (const CodeMeaning* m = kb.lookup(coding.system, coding.code);
+          m && m->value_set && m->value_set->value_class == "lab") {
+        vs = m->value_set;
+        break;
+      }
+    }
+    if (!vs) {
+      for (const char* id : kLabValueSets) {
+        if (detail::concept_in(o.code, kb.value_set(id), kb, true)) {
+          vs = &kb.value_set(id);
+          break;
+        }
+      }
+    }
+    if (!vs) continue;
+    LabResult lab{vs, &o, o.effective, read_result(o, kb), false};
+    if (vs->id == "aqp4") {
+      for (const auto& coding : o.code.codings) {
+        const CodeMeaning* m = kb.lookup(coding.system, coding.code);
+        if (m && m->code && std::find(m->code->tags.begin(), m->code->tags.end(), "cell_based") != m->code->tags.end())
+          lab.cell_based = true;
+      }
+      std::string text = detail::to_lower(o.code.text);
+      for (const auto& coding : o.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
+      if (detail::contains_any_word(text, vs->cell_based_text_patterns)) lab.cell_based = true;
+    }
+    ctx.labs.push_back(lab);
+  }
+  std::stable_sort(ctx.labs.begin(), ctx.labs.end(), [](const LabResult& a, const LabResult& b) {
+    return a.time.value_or(INT64_MIN) < b.time.value_or(INT64_MIN);
+  });
+  // nmosd-knowledge.md §1.3: "any earlier positive makes the patient AQP4-positive, whatever later results say".
+  const LabResult* first_positive = nullptr;
+  std::size_t negatives = 0;
+  for (const auto& lab : ctx.labs) {
+    if (lab.value_set->id == "mog") {
+      ctx.mog_tested = true;
+      if (lab.value == ResultValue::positive)
+        ctx.mog = Serostatus::positive;
+      else if (lab.value == ResultValue::negative && ctx.mog == Serostatus::unknown)
+        ctx.mog = Serostatus::negative;
+    }
+    if (lab.value_set->id != "aqp4") continue;
+    if (lab.cell_based && lab.value != ResultValue::indeterminate) ctx.aqp4_cell_based = true;
+    if (lab.value == ResultValue::positive && !first_positive) first_positive = &lab;
+    if (lab.value == ResultValue::negative) ++negatives;
+  }
+  auto lab_line = [](const LabResult& lab, const char* what) {
+    return std::string("AQP4-IgG ") + what + " (Observation/" + lab.observation->id +
+           (lab.time ? ", " + detail::format_date(*lab.time) : std::string()) + ")";
+  };
+  if (first_positive) {
+    ctx.aqp4 = Serostatus::positive;
+    ctx.aqp4_evidence.push_back(lab_line(*first_positive, "positive"));
+    if (negatives > 0)
+      ctx.aqp4_evidence.push_back(
+          std::to_string(negatives) +
+          " negative AQP4-IgG result(s) do not change this: antibodies may fall below detection "
+          "after steroids, plasma exchange or immunosuppression.");
+  } else if (negatives > 0) {
+    ctx.aqp4 = Serostatus::negative;
+    for (const auto& lab : ctx.labs) {
+      if (lab.value_set->id == "aqp4" && lab.value == ResultValue::negative)
+        ctx.aqp4_evidence.push_back(lab_line(lab, lab.cell_based ? "negative, cell-based assay" : "negative"));
+    }
+  }
+
+  // Medications: chart, then the drafts this hook judges.
+  for (const auto& m : record.medications) {
+    for (const Agent* a : detail::match_agents(m.medication, kb)) {
+      AgentUse u;
+      u.agent = a;
+      u.use = &m;
+      u.active = medication_active(m, input.now);
+      u.start = m.start ? m.start : m.authored;
+      u.end = m.end;
+      u.for_other_condition = for_other_condition(m, record, kb);
+      ctx.chart.push_back(u);
+    }
+  }
+  for (const auto& m : record.draft_medications) {
+    const std::string ref = m.resource_type + "/" + m.id;
+    // Issue 4 §3: "order-select judges the orders named in selections; order-sign judges every draft".
+    if (input.hook == Hook::patient_view) continue;
+    if (input.hook == Hook::order_select &&
+        std::find(input.selections.begin(), input.selections.end(), ref) == input.selections.end())
+      continue;
+    for (const Agent* a : detail::match_agents(m.medication, kb)) {
+      AgentUse u;
+      u.agent = a;
+      u.use = &m;
+      u.drafted = true;
+      u.start = m.start ? m.start : m.authored;
+      u.for_other_condition = for_other_condition(m, record, kb);
+      ctx.drafted.push_back(u);
+    }
+  }
+
+  // Attack and relapse signals (knowledge report, "Attack and relapse signals").
+  for (const fhir::Condition* c : ctx.nmosd_conditions) {
+    if (c->clinical_status == "recurrence" || c->clinical_status == "relapse") {
+      const std::int64_t t = c->onset ? *c->onset : c->recorded ? *c->recorded : input.now;
+      ctx.attacks.push_back(AttackEvent{t, true, false,
+                                        "NMOSD relapse recorded (Condition/" + c->id + ", clinical status " +
+                                            c->clinical_status + ", " + detail::format_date(t) + ")"});
+    }
+  }
+  const auto min_after_dx = static_cast<std::int64_t>(kb.threshold("relapse_min_days_after_diagnosis")) * kDay;
+  for (const auto& u : ctx.chart) {
+    if (u.use->status == "entered-in-error" || u.use->status == "cancelled" || !u.start) continue;
+    std::string route;
+    if (!detail::attack_dose_steroid(u, kb, &route)) continue;
+    const bool relapse = ctx.nmosd_first && *u.start >= *ctx.nmosd_first + min_after_dx;
+    ctx.attacks.push_back(AttackEvent{
+        *u.start, relapse, true,
+        "High-dose methylprednisolone (" + u.reference() + ", " + detail::format_date(*u.start) + ", " + route + ")"});
+  }
+  std::stable_sort(ctx.attacks.begin(), ctx.attacks.end(),
+                   [](const AttackEvent& a, const AttackEvent& b) { return a.time < b.time; });
+  return ctx;
+}
+
+}  // namespace nmo::cards

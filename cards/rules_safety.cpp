@@ -1,0 +1,205 @@
+// NMOSD-06, 07, 08, 13, 14, 15: safety prerequisites, monitoring, labelled population, pregnancy.
+#include "cards/rules.hpp"
+
+#include "cards/text_match.hpp"
+
+namespace nmo::cards::detail {
+
+namespace {
+
+std::string use_line(const AgentUse& u, const char* what) {
+  std::string line = std::string(what) + " " + u.agent->name + " (" + u.reference();
+  if (u.start) line += ", since " + format_date(*u.start);
+  return line + ")";
+}
+
+bool immunization_counts(const fhir::Immunization& i) {
+  return !i.not_given && (i.status.empty() || i.status == "completed");
+}
+
+// Latest IgG in mg/dL, when the unit is known.
+std::optional<double> igg_mg_per_dl(const fhir::Observation& o) {
+  if (!o.value_quantity) return std::nullopt;
+  const std::string unit = to_lower(o.value_unit);
+  if (unit == "mg/dl") return *o.value_quantity;
+  if (unit == "g/l") return *o.value_quantity * 100;
+  if (unit == "mg/l") return *o.value_quantity / 10;
+  if (unit == "g/dl") return *o.value_quantity * 1000;
+  return std::nullopt;
+}
+
+bool has_code_in(const std::vector<fhir::Concept>& concepts, const std::vector<std::string>& codes) {
+  for (const auto& c : concepts)
+    for (const auto& coding : c.codings)
+      for (const auto& code : codes)
+        if (coding.code == code) return true;
+  return false;
+}
+
+}  // namespace
+
+// Soliris/Ultomiris boxed warning and REMS: "meningococcal vaccination (ACWY and B) ≥ 2 weeks before first dose
+// unless delay is riskier" (nmosd-knowledge.md §2.6). Table §3: order hooks, drafted eculizumab/ravulizumab.
+void nmosd_06_c5_without_meningococcal_vaccination(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-06") || !ctx.nmosd) return;
+  const auto min_before = static_cast<std::int64_t>(env.kb.threshold("vaccination_min_days_before")) * kDay;
+  const ValueSet& acwy = env.kb.value_set("men_acwy");
+  const ValueSet& b = env.kb.value_set("men_b");
+  const ValueSet& both = env.kb.value_set("men_acwy_b");
+  bool has_acwy = false, has_b = false;
+  for (const auto& imm : env.record.immunizations) {
+    if (!immunization_counts(imm) || !imm.occurrence || *imm.occurrence > ctx.now - min_before) continue;
+    const bool is_both = concept_in(imm.vaccine, both, env.kb, true);
+    has_acwy = has_acwy || is_both || concept_in(imm.vaccine, acwy, env.kb, true);
+    has_b = has_b || is_both || concept_in(imm.vaccine, b, env.kb, true);
+  }
+  if (has_acwy && has_b) return;
+  const RuleText& rule = env.kb.rule("NMOSD-06");
+  for (const auto& draft : ctx.drafted) {
+    if (!draft.agent->complement_c5) continue;
+    std::vector<std::string> evidence{use_line(draft, "Drafted")};
+    if (!has_acwy) evidence.push_back("No meningococcal ACWY vaccination documented at least 2 weeks ago");
+    if (!has_b) evidence.push_back("No meningococcal B vaccination documented at least 2 weeks ago");
+    Card card = make_card(env, "NMOSD-06", draft.reference(), evidence);
+    if (!has_acwy)
+      add_suggestion(card, fill(rule.suggestions.at(0), "{vaccine}", "ACWY"), true,
+                     {create_medication_text(env, "Meningococcal conjugate vaccine (MenACWY)",
+                                             "Draft MenACWY vaccination (choose the product per local formulary)")},
+                     "any");
+    if (!has_b)
+      add_suggestion(card, fill(rule.suggestions.at(0), "{vaccine}", "B"), true,
+                     {create_medication_text(env, "Meningococcal group B vaccine (MenB)",
+                                             "Draft MenB vaccination (choose the product per local formulary)")},
+                     "any");
+    out.push_back(std::move(card));
+  }
+}
+
+// Labels (nmosd-knowledge.md §2.6): rituximab HBV screen for all (boxed); inebilizumab HBV, immunoglobulins, TB;
+// satralizumab HBV and TB; tocilizumab latent TB. Table §3: results within 12 months †.
+void nmosd_07_screening_before_b_cell_il6r(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-07") || !ctx.nmosd) return;
+  const auto lookback = static_cast<std::int64_t>(env.kb.threshold("screening_lookback_days")) * kDay;
+  const RuleText& rule = env.kb.rule("NMOSD-07");
+  for (const auto& draft : ctx.drafted) {
+    if (draft.agent->screening.empty()) continue;
+    std::vector<const ValueSet*> missing;
+    for (const auto& id : draft.agent->screening) {
+      if (!ctx.latest_lab(id, lookback)) missing.push_back(&env.kb.value_set(id));
+    }
+    if (missing.empty()) continue;
+    std::vector<std::string> evidence{use_line(draft, "Drafted")};
+    for (const ValueSet* vs : missing) evidence.push_back("No " + vs->title + " result in the last 12 months");
+    Card card = make_card(env, "NMOSD-07", draft.reference(), evidence);
+    for (const ValueSet* vs : missing)
+      add_suggestion(card, fill(rule.suggestions.at(0), "{test}", vs->title), true,
+                     {create_lab_order(env, *vs, "Pre-treatment screening: " + vs->title)}, "any");
+    out.push_back(std::move(card));
+  }
+}
+
+// Uplizna label; NEMOS II: monitor serum IgG on long-term B-cell depletion. Table §3: patient-view, B-cell
+// depletion ≥ 12 months †, no IgG in 12 months (info) or last IgG low (warning).
+void nmosd_08_igg_on_b_cell_depletion(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-08") || !ctx.nmosd) return;
+  const auto min_on = static_cast<std::int64_t>(env.kb.threshold("b_cell_min_days")) * kDay;
+  const AgentUse* on = nullptr;
+  for (const auto& u : ctx.chart) {
+    if (u.active && u.agent->b_cell_depleting && u.start && *u.start <= ctx.now - min_on) on = &u;
+  }
+  if (!on) return;
+  const auto lookback = static_cast<std::int64_t>(env.kb.threshold("igg_lookback_days")) * kDay;
+  const LabResult* igg = ctx.latest_lab("igg", lookback);
+  std::vector<std::string> evidence{use_line(*on, "On")};
+  if (!igg) {
+    evidence.push_back("No serum IgG result in the last 12 months");
+    Card card = make_card(env, "NMOSD-08", "", evidence);
+    add_suggestion(card, env.kb.rule("NMOSD-08").suggestions.at(0), true,
+                   {create_lab_order(env, env.kb.value_set("igg"), "Serum IgG")}, "any");
+    out.push_back(std::move(card));
+    return;
+  }
+  const auto mg_dl = igg_mg_per_dl(*igg->observation);
+  const bool low = (mg_dl && *mg_dl < env.kb.threshold("igg_low_mg_per_dl")) ||
+                   has_code_in(igg->observation->interpretation, env.kb.interpretation_low());
+  if (!low) return;
+  std::string line = "Last serum IgG low (Observation/" + igg->observation->id;
+  if (igg->time) line += ", " + format_date(*igg->time);
+  if (igg->observation->value_quantity) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", *igg->observation->value_quantity);
+    line += ", " + std::string(buf) + " " + igg->observation->value_unit;
+  }
+  evidence.push_back(line + ")");
+  out.push_back(make_card(env, "NMOSD-08", "", evidence, "low"));
+}
+
+// Labels; SAkuraSky/SAkuraStar AQP4− HRs 0.66 and 1.19 (n.s.): benefit shown only in AQP4+ (nmosd-knowledge.md
+// §2.8). Table §3: order hooks, APPROVED agent drafted, no AQP4+ result (instead of NMOSD-02 for seronegative).
+void nmosd_13_approved_agent_without_aqp4_positive(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-13") || !ctx.nmosd || ctx.aqp4 == Serostatus::positive) return;
+  for (const auto& draft : ctx.drafted) {
+    if (draft.agent->agent_class != AgentClass::approved) continue;
+    std::vector<std::string> evidence{use_line(draft, "Drafted")};
+    if (ctx.aqp4 == Serostatus::negative) {
+      evidence.insert(evidence.end(), ctx.aqp4_evidence.begin(), ctx.aqp4_evidence.end());
+    } else {
+      evidence.push_back("No AQP4-IgG result found");
+    }
+    Card card = make_card(env, "NMOSD-13", draft.reference(), evidence);
+    add_suggestion(card, env.kb.rule("NMOSD-13").suggestions.at(0), ctx.aqp4 == Serostatus::unknown,
+                   {create_lab_order(env, env.kb.value_set("aqp4"), "AQP4-IgG (cell-based assay preferred)")}, "any");
+    out.push_back(std::move(card));
+  }
+}
+
+// Mycophenolate boxed warning (embryo-fetal toxicity); methotrexate must be stopped before conception
+// (nmosd-knowledge.md §2.9). Table §3: any hook, pregnancy and active/drafted mycophenolate or methotrexate.
+void nmosd_14_pregnancy_on_teratogen(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-14") || !ctx.nmosd || !ctx.pregnant) return;
+  std::vector<std::string> evidence{"Pregnancy recorded: " + ctx.pregnancy_evidence};
+  const std::size_t base = evidence.size();
+  for (const auto& u : ctx.chart)
+    if (u.active && u.agent->teratogenic) evidence.push_back(use_line(u, "Active"));
+  std::vector<const AgentUse*> drafts;
+  for (const auto& d : ctx.drafted) {
+    if (d.agent->teratogenic) {
+      drafts.push_back(&d);
+      evidence.push_back(use_line(d, "Drafted"));
+    }
+  }
+  if (evidence.size() == base) return;
+  Card card = make_card(env, "NMOSD-14", "", evidence);
+  for (const AgentUse* d : drafts)
+    add_suggestion(card, fill(env.kb.rule("NMOSD-14").suggestions.at(0), "{agent}", d->agent->name), true,
+                   {delete_order(*d, "Remove the draft " + d->agent->name + " order")}, "any");
+  out.push_back(std::move(card));
+}
+
+// SFSEP 2022: plan pregnancy after ≥ 12 months without activity; mycophenolate/methotrexate stopped before
+// conception. Table §3: patient-view, childbearing potential † on mycophenolate/methotrexate.
+void nmosd_15_childbearing_potential_on_teratogen(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-15") || !ctx.nmosd || ctx.pregnant || ctx.sex != "female") return;
+  if (ctx.age_years && (*ctx.age_years < env.kb.threshold("childbearing_age_min_years") ||
+                        *ctx.age_years > env.kb.threshold("childbearing_age_max_years")))
+    return;
+  std::vector<std::string> evidence{"Female patient, age " +
+                                    (ctx.age_years ? std::to_string(*ctx.age_years) : std::string("not recorded"))};
+  for (const auto& u : ctx.chart)
+    if (u.active && u.agent->teratogenic) evidence.push_back(use_line(u, "Active"));
+  if (evidence.size() == 1) return;
+  Card card = make_card(env, "NMOSD-15", "", evidence);
+  add_suggestion(card, env.kb.rule("NMOSD-15").suggestions.at(0), false,
+                 {create_service_order(env, nullptr, "Contraception and pregnancy-planning counselling",
+                                       "Counselling on contraception and pregnancy plans")},
+                 "any");
+  out.push_back(std::move(card));
+}
+
+}  // namespace nmo::cards::detail

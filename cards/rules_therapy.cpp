@@ -1,0 +1,188 @@
+// NMOSD-01 to NMOSD-05: serostatus, maintenance therapy, older agents, relapse on older agents, MS therapies.
+#include "cards/rules.hpp"
+
+#include <set>
+
+namespace nmo::cards::detail {
+
+namespace {
+
+bool order_hook(const RuleEnv& env) { return env.input.hook != Hook::patient_view; }
+
+std::string use_line(const AgentUse& u, const char* what) {
+  std::string line = std::string(what) + " " + u.agent->name + " (" + u.reference();
+  if (u.start) line += ", since " + format_date(*u.start);
+  return line + ")";
+}
+
+std::vector<const Agent*> formulary_agents(const KnowledgeBase& kb, bool approved_allowed) {
+  std::vector<const Agent*> out;
+  for (const auto& id : kb.formulary()) {
+    const Agent& a = kb.agent(id);
+    if (!approved_allowed && a.agent_class == AgentClass::approved) continue;
+    out.push_back(&a);
+  }
+  return out;
+}
+
+bool is_maintenance(const Agent& a) {
+  return a.agent_class == AgentClass::approved || a.agent_class == AgentClass::high_efficacy ||
+         a.agent_class == AgentClass::older;
+}
+
+bool has_aqp4_result(const PatientContext& ctx) {
+  for (const auto& lab : ctx.labs) {
+    if (lab.value_set->id == "aqp4" && lab.value != ResultValue::indeterminate) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// Wingerchuk 2015; NEMOS I (Jarius 2023): "AQP4-positive NMOSD = ≥ 1 core clinical characteristic + positive
+// AQP4-IgG (cell-based assay)"; serostatus decides therapy. Table §3: any hook, info (warning at order time).
+void nmosd_01_aqp4_status_unknown(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-01") || !ctx.nmosd || has_aqp4_result(ctx)) return;
+  std::vector<std::string> evidence{"NMOSD recorded (Condition/" + ctx.nmosd_conditions.front()->id + ")",
+                                    "No final AQP4-IgG result with a readable value found"};
+  Card card = make_card(env, "NMOSD-01", "", evidence);
+  const RuleText& rule = env.kb.rule("NMOSD-01");
+  add_suggestion(card, rule.suggestions.at(0), true,
+                 {create_lab_order(env, env.kb.value_set("aqp4"),
+                                   "AQP4-IgG (cell-based assay preferred); draw before steroids or plasma exchange")},
+                 "any");
+  if (!ctx.mog_tested)
+    add_suggestion(card, rule.suggestions.at(1), false,
+                   {create_lab_order(env, env.kb.value_set("mog"), "MOG-IgG (cell-based assay)")}, "any");
+  out.push_back(std::move(card));
+}
+
+// NEMOS II (Kümpfel 2024); PREVENT, CHAMPION-NMOSD, N-MOmentum, SAkura: long-term relapse-preventive therapy for
+// AQP4-IgG+ NMOSD. Table §3: patient-view, NMOSD + AQP4+, no active HIGH-EFFICACY or OLDER agent.
+void nmosd_02_no_maintenance_therapy(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-02") || !ctx.nmosd || ctx.aqp4 != Serostatus::positive) return;
+  for (const auto& u : ctx.chart) {
+    if (u.active && is_maintenance(*u.agent)) return;
+  }
+  std::vector<std::string> evidence = ctx.aqp4_evidence;
+  evidence.push_back("No active maintenance therapy (approved, high-efficacy or older immunosuppressant) found");
+  Card card = make_card(env, "NMOSD-02", "", evidence);
+  const RuleText& rule = env.kb.rule("NMOSD-02");
+  for (const Agent* a : formulary_agents(env.kb, true))
+    add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", a->name), false, {create_medication(env, *a)},
+                   "at-most-one");
+  add_suggestion(
+      card, rule.suggestions.at(1), false,
+      {create_service_order(env, nullptr, "Referral to neuroimmunology (NMOSD)", "Neuroimmunology referral")},
+      "at-most-one");
+  out.push_back(std::move(card));
+}
+
+// NEMOS II (Kümpfel 2024): the approved agents "may potentially substitute rituximab and classical
+// immunosuppressive therapies" in AQP4+ NMOSD; TANGO; Nikoo 2017; Magdalena 2022. Seed: older agents "may be
+// considered when newer therapies are unavailable" → formulary-driven. Not when the reason is another condition.
+void nmosd_03_older_agent_while_newer_available(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-03") || !ctx.nmosd || ctx.aqp4 != Serostatus::positive) return;
+  const auto newer = formulary_agents(env.kb, true);
+  if (newer.empty()) return;
+  const RuleText& rule = env.kb.rule("NMOSD-03");
+  if (!order_hook(env)) {
+    std::vector<std::string> evidence = ctx.aqp4_evidence;
+    for (const AgentUse* u : ctx.active_of(AgentClass::older)) {
+      if (!u->for_other_condition) evidence.push_back(use_line(*u, "Active"));
+    }
+    if (evidence.size() == ctx.aqp4_evidence.size()) return;
+    std::string available = "Available at this site:";
+    for (const Agent* a : newer) available += " " + a->name + (a == newer.back() ? "" : ",");
+    evidence.push_back(available);
+    out.push_back(make_card(env, "NMOSD-03", "", evidence));
+    return;
+  }
+  for (const auto& draft : ctx.drafted) {
+    if (draft.agent->agent_class != AgentClass::older || draft.for_other_condition) continue;
+    std::vector<std::string> evidence = ctx.aqp4_evidence;
+    evidence.push_back(use_line(draft, "Drafted"));
+    Card card = make_card(env, "NMOSD-03", draft.reference(), evidence);
+    for (const Agent* a : newer) {
+      add_suggestion(
+          card, fill(rule.suggestions.at(0), "{agent}", a->name), false,
+          {delete_order(draft, "Remove the draft " + draft.agent->name + " order"), create_medication(env, *a)},
+          "at-most-one");
+    }
+    out.push_back(std::move(card));
+  }
+}
+
+// TANGO (Zhang 2020); Nikoo 2017; NEMOS II: a relapse on an older immunosuppressant is treatment failure.
+// Table §3: relapse within 90 days † while on an OLDER agent ≥ 6 months †; suppresses NMOSD-03.
+void nmosd_04_relapse_on_older_agent(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-04") || !ctx.nmosd) return;
+  const auto window = static_cast<std::int64_t>(env.kb.threshold("relapse_window_days")) * kDay;
+  const auto min_on = static_cast<std::int64_t>(env.kb.threshold("older_agent_min_days")) * kDay;
+  const AttackEvent* relapse = nullptr;
+  const AgentUse* on = nullptr;
+  for (const auto& ev : ctx.attacks) {
+    if (!ev.relapse || ev.time > ctx.now || ev.time < ctx.now - window) continue;
+    for (const auto& u : ctx.chart) {
+      if (u.agent->agent_class != AgentClass::older || !u.start || *u.start > ev.time - min_on) continue;
+      const bool covers = u.end ? *u.end >= ev.time : u.active;
+      if (covers) {
+        relapse = &ev;
+        on = &u;
+      }
+    }
+  }
+  if (!relapse) return;
+  std::vector<std::string> evidence{relapse->evidence, use_line(*on, "On")};
+  if (ctx.aqp4 == Serostatus::positive)
+    evidence.insert(evidence.end(), ctx.aqp4_evidence.begin(), ctx.aqp4_evidence.end());
+  Card card = make_card(env, "NMOSD-04", "", evidence);
+  const RuleText& rule = env.kb.rule("NMOSD-04");
+  // Approved agents are labelled for AQP4+ only (nmosd-knowledge.md §2.8): seronegative → off-label options only.
+  const auto options = formulary_agents(env.kb, ctx.aqp4 == Serostatus::positive);
+  const AgentUse* drafted_older = nullptr;
+  for (const auto& d : ctx.drafted) {
+    if (d.agent->agent_class == AgentClass::older) drafted_older = &d;
+  }
+  for (const Agent* a : options) {
+    std::vector<Action> actions;
+    if (drafted_older)
+      actions.push_back(delete_order(*drafted_older, "Remove the draft " + drafted_older->agent->name + " order"));
+    actions.push_back(create_medication(env, *a));
+    add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", a->name), false, std::move(actions), "at-most-one");
+  }
+  out.push_back(std::move(card));
+}
+
+// NEMOS II; review 2015: "Interferon-β, glatiramer acetate and natalizumab are ineffective or harmful in NMOSD"
+// (nmosd-knowledge.md §2.7). Table §3: order hooks: NMOSD or AQP4+ and a drafted MS-DMT; patient-view: active.
+void nmosd_05_ms_therapy_in_nmosd(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-05") || !(ctx.nmosd || ctx.aqp4 == Serostatus::positive)) return;
+  std::vector<std::string> basis;
+  if (ctx.nmosd) basis.push_back("NMOSD recorded (Condition/" + ctx.nmosd_conditions.front()->id + ")");
+  if (ctx.aqp4 == Serostatus::positive) basis.push_back(ctx.aqp4_evidence.front());
+  const RuleText& rule = env.kb.rule("NMOSD-05");
+  if (!order_hook(env)) {
+    std::vector<std::string> evidence = basis;
+    for (const AgentUse* u : ctx.active_of(AgentClass::ms_dmt)) evidence.push_back(use_line(*u, "Active MS therapy"));
+    if (evidence.size() == basis.size()) return;
+    out.push_back(make_card(env, "NMOSD-05", "", evidence));
+    return;
+  }
+  for (const auto& draft : ctx.drafted) {
+    if (draft.agent->agent_class != AgentClass::ms_dmt) continue;
+    std::vector<std::string> evidence = basis;
+    evidence.push_back(use_line(draft, "Drafted MS therapy"));
+    Card card = make_card(env, "NMOSD-05", draft.reference(), evidence);
+    add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", draft.agent->name), true,
+                   {delete_order(draft, "Remove the draft " + draft.agent->name + " order")}, "at-most-one");
+    out.push_back(std::move(card));
+  }
+}
+
+}  // namespace nmo::cards::detail

@@ -1,0 +1,22 @@
+#pragma once
+// Case-insensitive text matching on word boundaries, for names and local lab codes in free text.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nmo::cards::detail {
+
+/// ASCII lower case (UTF-8 bytes above 0x7F are kept as they are).
+std::string to_lower(std::string_view text);
+
+/// True when `needle` (lower case) occurs in `haystack_lower` with no letter or digit right before or after it.
+bool contains_word(std::string_view haystack_lower, std::string_view needle_lower);
+
+/// True when any of `needles` (lower case) occurs in `haystack_lower` on word boundaries.
+bool contains_any_word(std::string_view haystack_lower, const std::vector<std::string>& needles);
+
+/// Number of Unicode code points in UTF-8 `text` (CDS Hooks counts characters, not bytes).
+std::size_t utf8_length(std::string_view text);
+
+}  // namespace nmo::cards::detail

@@ -1,0 +1,33 @@
+# Each third-party package wrapped once as a namespaced INTERFACE target.
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+
+find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
+add_library(nmo_rapidjson INTERFACE)
+add_library(nmo::rapidjson ALIAS nmo_rapidjson)
+target_include_directories(nmo_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
+# std::string support and SSE-free parsing (portable); iterative parsing is chosen per call.
+target_compile_definitions(nmo_rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=1)
+
+add_library(nmo_asio INTERFACE)
+add_library(nmo::asio ALIAS nmo_asio)
+target_link_libraries(nmo_asio INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(nmo_asio INTERFACE BOOST_ASIO_NO_DEPRECATED)
+
+add_library(nmo_openssl INTERFACE)
+add_library(nmo::openssl ALIAS nmo_openssl)
+target_link_libraries(nmo_openssl INTERFACE OpenSSL::SSL OpenSSL::Crypto)
+
+if(NMO_TRANSPORT STREQUAL "cpprest")
+  find_package(cpprestsdk REQUIRED)
+  add_library(nmo_cpprest INTERFACE)
+  add_library(nmo::cpprest ALIAS nmo_cpprest)
+  target_link_libraries(nmo_cpprest INTERFACE cpprestsdk::cpprest)
+elseif(NOT NMO_TRANSPORT STREQUAL "beast")
+  message(FATAL_ERROR "NMO_TRANSPORT must be beast or cpprest, not '${NMO_TRANSPORT}'")
+endif()
+
+if(NMO_BUILD_TESTS)
+  find_package(Boost 1.74 REQUIRED COMPONENTS unit_test_framework)
+endif()

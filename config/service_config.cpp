@@ -1,0 +1,248 @@
+#include "config/service_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include "fhir/json.hpp"
+
+namespace nmo::config {
+namespace {
+
+using fhir::Problem;
+using fhir::ProblemKind;
+
+enum class Type { integer, string, string_list };
+
+struct Field {
+  const char* path;
+  Type type;
+  std::uint64_t min = 0;
+  std::uint64_t max = std::numeric_limits<std::uint32_t>::max();
+  std::function<void*(Config&)> target;  // std::uint64_t*, std::string* or std::vector<std::string>*
+  const char* help = "";
+};
+
+template <class M>
+std::function<void*(Config&)> at(M Config::*member) {
+  return [member](Config& c) -> void* { return &(c.*member); };
+}
+template <class M>
+std::function<void*(Config&)> at_limit(M Limits::*member) {
+  return [member](Config& c) -> void* { return &(c.limits.*member); };
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> table = {
+      {"listen.address", Type::string, 0, 0, at(&Config::listen_address), "IP address to listen on"},
+      {"listen.port", Type::integer, 0, 65535, at(&Config::listen_port), "TCP port; 0 picks a free one"},
+      {"public_base_url", Type::string, 0, 0, at(&Config::public_base_url),
+       "the URL clients call, as seen from outside (behind a proxy: the proxy's URL)"},
+      {"threads", Type::integer, 0, 256, at(&Config::threads), "worker threads; 0 = number of cores"},
+      {"limits.max_body_bytes", Type::integer, 1024, 1u << 30, at_limit(&Limits::max_body_bytes),
+       "request body limit; over it → 413"},
+      {"limits.max_header_bytes", Type::integer, 1024, 1u << 20, at_limit(&Limits::max_header_bytes),
+       "request line and headers limit"},
+      {"limits.header_timeout_ms", Type::integer, 50, 600000, at_limit(&Limits::header_timeout_ms),
+       "time allowed to send the request line and headers"},
+      {"limits.body_timeout_ms", Type::integer, 50, 600000, at_limit(&Limits::body_timeout_ms),
+       "time allowed to send the body (and to read the response)"},
+      {"limits.idle_timeout_ms", Type::integer, 50, 3600000, at_limit(&Limits::idle_timeout_ms),
+       "keep-alive connection idle time before it is closed"},
+      {"limits.max_connections", Type::integer, 1, 1000000, at_limit(&Limits::max_connections),
+       "open connections; more are answered 503 and closed"},
+      {"limits.max_pipelined", Type::integer, 1, 1024, at_limit(&Limits::max_pipelined),
+       "responses queued on one connection before reading pauses"},
+      {"limits.max_requests_per_connection", Type::integer, 1, 100000000,
+       at_limit(&Limits::max_requests_per_connection), "requests on one connection before it is closed"},
+      {"limits.json_max_depth", Type::integer, 4, 512, at_limit(&Limits::json_max_depth),
+       "nesting depth of request JSON"},
+      {"limits.json_max_string_bytes", Type::integer, 64, 1u << 30, at_limit(&Limits::json_max_string_bytes),
+       "one JSON string"},
+      {"limits.json_max_array_items", Type::integer, 16, 100000000, at_limit(&Limits::json_max_array_items),
+       "one JSON array"},
+      {"shutdown_grace_ms", Type::integer, 0, 600000, at(&Config::shutdown_grace_ms),
+       "on SIGTERM/SIGINT: time in-flight requests get to finish"},
+      {"cors.allowed_origins", Type::string_list, 0, 0, at(&Config::cors_allowed_origins),
+       "origins allowed by CORS; [\"*\"] allows any"},
+      {"log_level", Type::string, 0, 0, at(&Config::log_level), "debug | info | warn | error"},
+      {"knowledge_dir", Type::string, 0, 0, at(&Config::knowledge_dir),
+       "directory of knowledge/*.json; relative to the config file"},
+  };
+  return table;
+}
+
+const Field* find_field(std::string_view path) {
+  for (const auto& f : fields()) {
+    if (path == f.path) return &f;
+  }
+  return nullptr;
+}
+
+bool is_section(std::string_view path) {
+  for (const auto& f : fields()) {
+    std::string_view p = f.path;
+    if (p.size() > path.size() && p.substr(0, path.size()) == path && p[path.size()] == '.') return true;
+  }
+  return false;
+}
+
+Problem bad(std::string path, std::string message) {
+  return fhir::make_problem(ProblemKind::invalid, std::move(path), std::move(message));
+}
+
+std::optional<Problem> check_range(const Field& f, std::uint64_t v, const std::string& where) {
+  if (v < f.min || v > f.max) {
+    return bad(where, where + ": must be between " + std::to_string(f.min) + " and " + std::to_string(f.max));
+  }
+  return std::nullopt;
+}
+
+std::optional<Problem> apply_json(const Field& f, const rapidjson::Value& v, Config& c) {
+  const std::string where = f.path;
+  switch (f.type) {
+    case Type::integer: {
+      if (!v.IsUint64()) return bad(where, where + ": expected a non-negative integer");
+      if (auto p = check_range(f, v.GetUint64(), where)) return p;
+      *static_cast<std::uint64_t*>(f.target(c)) = v.GetUint64();
+      return std::nullopt;
+    }
+    case Type::string:
+      if (!v.IsString()) return bad(where, where + ": expected a string");
+      *static_cast<std::string*>(f.target(c)) = std::string(v.GetString(), v.GetStringLength());
+      return std::nullopt;
+    case Type::string_list: {
+      if (!v.IsArray()) return bad(where, where + ": expected an array of strings");
+      std::vector<std::string> out;
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        if (!v[i].IsString()) return bad(fhir::path_index(where, i), where + ": expected an array of strings");
+        out.emplace_back(v[i].GetString(), v[i].GetStringLength());
+      }
+      *static_cast<std::vector<std::string>*>(f.target(c)) = std::move(out);
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Problem> walk(const rapidjson::Value& obj, const std::string& prefix, Config& c) {
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+    const std::string key(it->name.GetString(), it->name.GetStringLength());
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (const Field* f = find_field(path)) {
+      if (auto p = apply_json(*f, it->value, c)) return p;
+    } else if (is_section(path)) {
+      if (!it->value.IsObject()) return bad(path, path + ": expected an object");
+      if (auto p = walk(it->value, path, c)) return p;
+    } else {
+      return bad(path, "unknown configuration key: " + path);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string env_name(std::string_view path) {
+  std::string out = "NMO_";
+  for (char ch : path) out += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::optional<Problem> apply_env(const Field& f, const std::string& name, const std::string& value, Config& c) {
+  const std::string where = "env " + name;
+  switch (f.type) {
+    case Type::integer: {
+      std::uint64_t v = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || end != value.data() + value.size() || value.empty()) {
+        return bad(where, where + ": expected a non-negative integer");
+      }
+      if (auto p = check_range(f, v, where)) return p;
+      *static_cast<std::uint64_t*>(f.target(c)) = v;
+      return std::nullopt;
+    }
+    case Type::string:
+      *static_cast<std::string*>(f.target(c)) = value;
+      return std::nullopt;
+    case Type::string_list: {
+      std::vector<std::string> out;
+      std::stringstream ss(value);
+      for (std::string item; std::getline(ss, item, ',');) {
+        if (!item.empty()) out.push_back(item);
+      }
+      *static_cast<std::vector<std::string>*>(f.target(c)) = std::move(out);
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Problem> check_values(const Config& c) {
+  static const std::vector<std::string> levels = {"debug", "info", "warn", "error"};
+  if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end()) {
+    return bad("log_level", "log_level: expected debug, info, warn or error");
+  }
+  const std::string_view url = c.public_base_url;
+  if (url.substr(0, 7) != "http://" && url.substr(0, 8) != "https://") {
+    return bad("public_base_url", "public_base_url: expected an http:// or https:// URL");
+  }
+  if (!url.empty() && url.back() == '/') {
+    return bad("public_base_url", "public_base_url: must not end with '/'");
+  }
+  if (c.listen_address.empty()) return bad("listen.address", "listen.address: must not be empty");
+  if (c.knowledge_dir.empty()) return bad("knowledge_dir", "knowledge_dir: must not be empty");
+  return std::nullopt;
+}
+
+}  // namespace
+
+fhir::Result<Config> parse_config(std::string_view json_text, const Environment& env) {
+  Config config;
+  const bool blank = std::all_of(json_text.begin(), json_text.end(),
+                                 [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; });
+  if (!blank) {
+    auto doc = fhir::parse_json(json_text);
+    if (!doc) return doc.problem();
+    if (!doc->IsObject()) return bad("", "the configuration must be a JSON object");
+    if (auto p = walk(*doc, "", config)) return *p;
+  }
+  for (const auto& [name, value] : env) {
+    if (name.rfind("NMO_", 0) != 0) continue;
+    const Field* field = nullptr;
+    for (const auto& f : fields()) {
+      if (env_name(f.path) == name) field = &f;
+    }
+    if (field == nullptr) return bad("env " + name, "unknown configuration variable: " + name);
+    if (auto p = apply_env(*field, name, value, config)) return *p;
+  }
+  if (auto p = check_values(config)) return *p;
+  return config;
+}
+
+std::string describe_config_keys() {
+  std::string out;
+  Config defaults;
+  for (const auto& f : fields()) {
+    std::string def;
+    void* target = f.target(defaults);
+    switch (f.type) {
+      case Type::integer: def = std::to_string(*static_cast<std::uint64_t*>(target)); break;
+      case Type::string: def = "\"" + *static_cast<std::string*>(target) + "\""; break;
+      case Type::string_list: {
+        def = "[";
+        for (const auto& s : *static_cast<std::vector<std::string>*>(target)) {
+          def += (def.size() > 1 ? ", \"" : "\"") + s + "\"";
+        }
+        def += "]";
+        break;
+      }
+    }
+    out += "  " + std::string(f.path) + " = " + def + "  (" + env_name(f.path) + ")\n      " + f.help + "\n";
+  }
+  return out;
+}
+
+}  // namespace nmo::config

@@ -1,0 +1,52 @@
+#pragma once
+// The typed service configuration (service.json) with its defaults. Parsed from text; an unknown key or a wrong
+// type is an error naming the key. Environment overrides: NMO_<PATH> with dots as underscores, upper case
+// (limits.max_body_bytes → NMO_LIMITS_MAX_BODY_BYTES); lists are comma-separated.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "fhir/problem.hpp"
+
+namespace nmo::config {
+
+struct Limits {
+  std::uint64_t max_body_bytes = 8u << 20;
+  std::uint64_t max_header_bytes = 16u << 10;
+  std::uint64_t header_timeout_ms = 10000;
+  std::uint64_t body_timeout_ms = 30000;
+  std::uint64_t idle_timeout_ms = 60000;
+  std::uint64_t max_connections = 1024;
+  std::uint64_t max_pipelined = 16;
+  std::uint64_t max_requests_per_connection = 1000;
+  std::uint64_t json_max_depth = 64;
+  std::uint64_t json_max_string_bytes = 1u << 20;
+  std::uint64_t json_max_array_items = 100000;
+};
+
+struct Config {
+  std::string listen_address = "127.0.0.1";
+  std::uint64_t listen_port = 8080;
+  std::string public_base_url = "http://127.0.0.1:8080";  // what clients call; no trailing slash
+  std::uint64_t threads = 0;                              // 0: number of cores
+  Limits limits;
+  std::uint64_t shutdown_grace_ms = 10000;
+  std::vector<std::string> cors_allowed_origins{"*"};
+  std::string log_level = "info";  // debug | info | warn | error
+  std::string knowledge_dir = "knowledge";  // relative paths are relative to the config file's directory
+};
+
+using Environment = std::vector<std::pair<std::string, std::string>>;
+
+/// Parses service.json text (may be empty: all defaults), then applies NMO_* entries of `env`. An unknown key,
+/// a wrong type, an out-of-range value or an unknown NMO_* variable is a Problem whose path names the key
+/// ("limits.max_body_bytes" or "env NMO_LIMITS_MAX_BODY_BYTES").
+fhir::Result<Config> parse_config(std::string_view json_text, const Environment& env = {});
+
+/// Every key as "path  (type, default)", for --help and the README.
+std::string describe_config_keys();
+
+}  // namespace nmo::config

@@ -1,0 +1,242 @@
+#include "fhir/json.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace nmo::fhir {
+namespace {
+
+using rapidjson::SizeType;
+
+std::string_view string_of(const rapidjson::Value& v) {
+  return v.IsString() ? std::string_view(v.GetString(), v.GetStringLength()) : std::string_view();
+}
+
+// SAX filter between the reader and the document: enforces depth, string and array limits while parsing, so a
+// hostile document is stopped at the first offending byte and never materialised. Tracks the path of the value
+// being read so that the Problem names it.
+class LimitingHandler {
+ public:
+  LimitingHandler(rapidjson::Document& doc, const JsonLimits& limits) : doc_(doc), limits_(limits) {}
+
+  bool Null() { return value() && doc_.Null(); }
+  bool Bool(bool b) { return value() && doc_.Bool(b); }
+  bool Int(int i) { return value() && doc_.Int(i); }
+  bool Uint(unsigned u) { return value() && doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return value() && doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return value() && doc_.Uint64(u); }
+  bool Double(double d) {
+    if (!std::isfinite(d)) return fail("JSON number out of range");
+    return value() && doc_.Double(d);
+  }
+  bool RawNumber(const char* str, SizeType length, bool copy) { return value() && doc_.RawNumber(str, length, copy); }
+  bool String(const char* str, SizeType length, bool copy) {
+    if (!value()) return false;
+    if (length > limits_.max_string_bytes) return fail("JSON string longer than the limit");
+    return doc_.String(str, length, copy);
+  }
+  bool Key(const char* str, SizeType length, bool copy) {
+    Frame& top = frames_[depth_ - 1];
+    top.key.assign(str, std::min<std::size_t>(length, kMaxKeyInPath));
+    if (length > limits_.max_string_bytes) return fail("JSON member name longer than the limit");
+    return doc_.Key(str, length, copy);
+  }
+  bool StartObject() { return open(true) && doc_.StartObject(); }
+  bool EndObject(SizeType count) {
+    --depth_;
+    return doc_.EndObject(count);
+  }
+  bool StartArray() { return open(false) && doc_.StartArray(); }
+  bool EndArray(SizeType count) {
+    --depth_;
+    return doc_.EndArray(count);
+  }
+
+  const std::optional<std::string>& error() const { return error_; }
+
+  /// The path of the value being read when the error occurred.
+  std::string path() const {
+    std::string out;
+    for (std::size_t i = 0; i < depth_; ++i) {
+      const Frame& f = frames_[i];
+      if (f.object) {
+        out = path_member(out, f.key);
+      } else if (f.count > 0) {
+        out = path_index(out, f.count - 1);
+      }
+    }
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kMaxKeyInPath = 128;
+
+  struct Frame {
+    bool object = false;
+    std::size_t count = 0;  // arrays: items seen so far
+    std::string key;        // objects: the current member's name (kept for the error path only)
+  };
+
+  // Called before each value: counts array items.
+  bool value() {
+    if (depth_ == 0) return true;
+    Frame& top = frames_[depth_ - 1];
+    if (!top.object && ++top.count > limits_.max_array_items) return fail("JSON array longer than the limit");
+    return true;
+  }
+
+  bool open(bool object) {
+    if (!value()) return false;
+    if (depth_ + 1 > limits_.max_depth) return fail("JSON nested deeper than the limit");
+    if (frames_.size() <= depth_) frames_.emplace_back();
+    Frame& f = frames_[depth_++];
+    f.object = object;
+    f.count = 0;
+    f.key.clear();
+    return true;
+  }
+
+  bool fail(const char* message) {
+    error_ = message;
+    return false;
+  }
+
+  rapidjson::Document& doc_;
+  const JsonLimits& limits_;
+  std::vector<Frame> frames_;
+  std::size_t depth_ = 0;
+  std::optional<std::string> error_;
+};
+
+// Iterative walk (explicit queue, no recursion) rejecting an object with two members of the same name.
+// RFC 8259 §4: "The names within an object SHOULD be unique"; we require it, a duplicate is ambiguous data.
+// Cost O(n log n): the names of each object are sorted once.
+std::optional<Problem> reject_duplicate_keys(const rapidjson::Value& root) {
+  struct Node {
+    const rapidjson::Value* value;
+    std::size_t parent;
+    const rapidjson::Value* name;  // member name, or nullptr for an array item
+    std::size_t index;
+  };
+  constexpr std::size_t kNoParent = std::numeric_limits<std::size_t>::max();
+  std::vector<Node> nodes{{&root, kNoParent, nullptr, 0}};
+  std::vector<std::string_view> names;
+
+  auto path_of = [&nodes](std::size_t i) {
+    std::vector<std::size_t> chain;
+    for (; i != kNoParent && nodes[i].parent != kNoParent; i = nodes[i].parent) chain.push_back(i);
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Node& n = nodes[*it];
+      out = n.name ? path_member(out, string_of(*n.name)) : path_index(out, n.index);
+    }
+    return out;
+  };
+
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const rapidjson::Value& v = *nodes[i].value;
+    if (v.IsObject()) {
+      if (v.MemberCount() > 1) {
+        names.clear();
+        for (const auto& m : v.GetObject()) names.push_back(string_of(m.name));
+        std::sort(names.begin(), names.end());
+        if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end()) {
+          return make_problem(ProblemKind::invalid, path_member(path_of(i), *dup), "duplicate JSON member name",
+                              "duplicate member name in object");
+        }
+      }
+      for (const auto& m : v.GetObject()) {
+        if (m.value.IsObject() || m.value.IsArray()) nodes.push_back({&m.value, i, &m.name, 0});
+      }
+    } else if (v.IsArray()) {
+      std::size_t index = 0;
+      for (const auto& item : v.GetArray()) {
+        if (item.IsObject() || item.IsArray()) nodes.push_back({&item, i, nullptr, index});
+        ++index;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return make_problem(ProblemKind::too_large, "", "JSON document larger than the limit",
+                        "document of " + std::to_string(text.size()) + " bytes");
+  }
+  // RFC 8259 §8.1: "implementations ... MAY ignore the presence of a byte order mark".
+  std::size_t skipped = 0;
+  if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) {
+    text.remove_prefix(3);
+    skipped = 3;
+  }
+  // The reader stops at a NUL byte as if at the end; a raw NUL is never valid JSON text (RFC 8259 §7 requires
+  // control characters in strings to be escaped), so reject it rather than ignore what follows.
+  if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+    const auto offset = static_cast<std::size_t>(static_cast<const char*>(nul) - text.data()) + skipped;
+    return make_problem(ProblemKind::invalid, "", "invalid JSON at byte " + std::to_string(offset) + ": NUL byte",
+                        "NUL byte in JSON text");
+  }
+
+  rapidjson::Document doc;
+  LimitingHandler handler(doc, limits);
+  rapidjson::ParseResult result;
+  auto generate = [&](rapidjson::Document&) {
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    rapidjson::Reader reader;
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+    result = reader.Parse<kFlags>(stream, handler);
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+
+  if (result.IsError()) {
+    const std::string at = "at byte " + std::to_string(result.Offset() + skipped);
+    if (handler.error()) {
+      return make_problem(ProblemKind::invalid, handler.path(), *handler.error() + " " + at, *handler.error());
+    }
+    const std::string what = rapidjson::GetParseError_En(result.Code());
+    return make_problem(ProblemKind::invalid, "", "invalid JSON " + at + ": " + what, what);
+  }
+  if (auto dup = reject_duplicate_keys(doc)) return std::move(*dup);
+  return Result<rapidjson::Document>(std::move(doc));
+}
+
+std::string path_member(std::string_view parent, std::string_view name) {
+  std::string out;
+  out.reserve(parent.size() + 1 + name.size());
+  out.append(parent);
+  if (!parent.empty()) out.push_back('.');
+  out.append(name);
+  return out;
+}
+
+std::string path_index(std::string_view parent, std::size_t index) {
+  std::string out(parent);
+  out.push_back('[');
+  out.append(std::to_string(index));
+  out.push_back(']');
+  return out;
+}
+
+std::string to_json(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace nmo::fhir

@@ -1,0 +1,36 @@
+#pragma once
+// The one function that turns bytes into a JSON document, with limits. Iterative parse (no recursion on
+// hostile depth), UTF-8 validated, duplicate object keys rejected, size/depth/string/array limits enforced.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "fhir/problem.hpp"
+
+namespace nmo::fhir {
+
+struct JsonLimits {
+  std::size_t max_bytes = 8u << 20;        // whole document
+  std::size_t max_depth = 64;              // nesting of objects/arrays
+  std::size_t max_string_bytes = 1u << 20; // one string value or key
+  std::size_t max_array_items = 100000;    // one array
+};
+
+/// Parses `text` into a document. On failure: a Problem of kind `invalid` whose path names the member where
+/// parsing stopped when known ("" otherwise; paths are relative to the document root, e.g.
+/// "context.draftOrders.entry[3]") and whose message is public (it carries the byte offset). A document over
+/// max_bytes is kind too_large.
+/// Thread-safe; the document owns its memory.
+Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& limits = {});
+
+/// Appends ".name" or "[i]" to a JSON path.
+std::string path_member(std::string_view parent, std::string_view name);
+std::string path_index(std::string_view parent, std::size_t index);
+
+/// Serialises a value compactly.
+std::string to_json(const rapidjson::Value& value);
+
+}  // namespace nmo::fhir

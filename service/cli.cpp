@@ -1,0 +1,320 @@
+#include "service/cli.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include "cards/knowledge_base.hpp"
+#include "config/service_config.hpp"
+#include "fhir/time.hpp"
+#include "service/hook_call.hpp"
+#include "service/log.hpp"
+#include "service/router.hpp"
+#include "service/runtime.hpp"
+#include "service/services.hpp"
+#include "service/transport.hpp"
+
+extern char** environ;
+
+namespace nmo::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDefaultConfig = "config/service.json";
+
+const char* kUsage = R"(nmo-cds — CDS Hooks 2.0 service for neuromyelitis optica spectrum disorder (NMOSD)
+
+Usage:
+  nmo-cds serve [--config FILE]             serve CDS Hooks over HTTP until SIGTERM or SIGINT
+  nmo-cds check-config [FILE]               validate a configuration and its knowledge files, then exit
+  nmo-cds evaluate REQUEST.json [--config FILE] [--now DATETIME]
+                                            run the engine on a CDS Hooks request file (no server) and
+                                            print the response; the service is chosen by the request's hook;
+                                            --now evaluates as of that date (default: the clock)
+  nmo-cds knowledge-report [--config FILE]  print the knowledge base as Markdown for clinician review
+  nmo-cds --help                            this text
+
+FILE defaults to config/service.json (relative to the working directory). Relative paths inside it
+(knowledge_dir) are relative to the file's own directory. Any key can be overridden by an environment
+variable NMO_<KEY> (dots become underscores, upper case), e.g. NMO_LISTEN_PORT=9090.
+
+Exit status: 0 success, 1 failure (the message names the file and key at fault), 2 usage error.
+
+Configuration keys (default, environment variable):
+)";
+
+bool read_file(const fs::path& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return static_cast<bool>(in) || in.eof();
+}
+
+config::Environment nmo_environment() {
+  config::Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (entry.rfind("NMO_", 0) != 0) continue;
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+// Loads the configuration and the knowledge it names. Prints the error and returns false on failure.
+bool load_runtime(const std::string& config_path, Runtime& runtime) {
+  std::string text;
+  if (!read_file(config_path, text)) {
+    std::cerr << "nmo-cds: cannot read configuration file " << config_path << "\n";
+    return false;
+  }
+  auto config = config::parse_config(text, nmo_environment());
+  if (!config) {
+    std::cerr << "nmo-cds: " << config_path << ": " << config.problem().message << "\n";
+    return false;
+  }
+  runtime.config = *config;
+  runtime.json_limits = json_limits_from(runtime.config);
+
+  fs::path dir = runtime.config.knowledge_dir;
+  if (dir.is_relative()) dir = fs::path(config_path).parent_path() / dir;
+  std::error_code ec;
+  std::vector<fs::path> paths;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") paths.push_back(entry.path());
+  }
+  if (ec || paths.empty()) {
+    std::cerr << "nmo-cds: no knowledge files (*.json) in " << dir.string() << "\n";
+    return false;
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<cards::KnowledgeFile> files;
+  for (const auto& p : paths) {
+    cards::KnowledgeFile f{p.filename().string(), {}};
+    if (!read_file(p, f.text)) {
+      std::cerr << "nmo-cds: cannot read " << p.string() << "\n";
+      return false;
+    }
+    files.push_back(std::move(f));
+  }
+  auto kb = cards::load_knowledge(files);
+  if (!kb) {
+    std::cerr << "nmo-cds: knowledge in " << dir.string() << ": " << kb.problem().path << ": "
+              << kb.problem().message << "\n";
+    return false;
+  }
+  runtime.knowledge = *kb;
+  return true;
+}
+
+struct Args {
+  std::string command;
+  std::string config = kDefaultConfig;
+  std::string now;  // evaluate --now: a FHIR dateTime to evaluate at instead of the clock
+  std::vector<std::string> positional;
+  bool ok = true;
+};
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      a.config = argv[++i];
+    } else if (arg == "--now" && i + 1 < argc) {
+      a.now = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      a.config = arg.substr(9);
+    } else if (arg == "--help" || arg == "-h" || arg == "help") {
+      a.command = "help";
+    } else if (!arg.empty() && arg[0] == '-') {
+      std::cerr << "nmo-cds: unknown option " << arg << "\n";
+      a.ok = false;
+    } else if (a.command.empty()) {
+      a.command = arg;
+    } else {
+      a.positional.push_back(arg);
+    }
+  }
+  return a;
+}
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string pretty(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  if (doc.HasParseError()) return json;
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(' ', 2);
+  doc.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+int serve(const Args& args) {
+  Runtime runtime;
+  if (!load_runtime(args.config, runtime)) return 1;
+  log::set_level(log::parse_level(runtime.config.log_level));
+
+  // Block the stop signals in every thread; this thread waits for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const auto& c = runtime.config;
+  TransportOptions options;
+  options.address = c.listen_address;
+  options.port = static_cast<std::uint16_t>(c.listen_port);
+  options.threads = static_cast<unsigned>(c.threads);
+  options.max_body_bytes = c.limits.max_body_bytes;
+  options.max_header_bytes = c.limits.max_header_bytes;
+  options.header_timeout = std::chrono::milliseconds(c.limits.header_timeout_ms);
+  options.body_timeout = std::chrono::milliseconds(c.limits.body_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(c.limits.idle_timeout_ms);
+  options.max_connections = c.limits.max_connections;
+  options.max_requests_per_connection = c.limits.max_requests_per_connection;
+  options.max_pipelined = c.limits.max_pipelined;
+
+  Router router(runtime);
+  auto transport = make_transport(options, router);
+  std::uint16_t port = 0;
+  try {
+    port = transport->start();
+  } catch (const std::exception& e) {
+    log::write(log::Level::error, "start_failed", {{"address", c.listen_address}, {"reason", e.what()}});
+    std::cerr << "nmo-cds: cannot listen on " << c.listen_address << ":" << c.listen_port << ": " << e.what()
+              << "\n";
+    return 1;
+  }
+  const std::string knowledge = cards::knowledge_version(*runtime.knowledge);
+  log::write(log::Level::info, "listening",
+             {{"address", c.listen_address},
+              {"port", static_cast<std::int64_t>(port)},
+              {"transport", transport->name()},
+              {"public_base_url", c.public_base_url},
+              {"knowledge", knowledge}});
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::write(log::Level::info, "stopping",
+             {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+              {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});
+  router.set_ready(false);
+  transport->stop(std::chrono::milliseconds(c.shutdown_grace_ms));
+  log::write(log::Level::info, "stopped");
+  return 0;
+}
+
+int check_config(const Args& args) {
+  const std::string path = args.positional.empty() ? args.config : args.positional.front();
+  Runtime runtime;
+  if (!load_runtime(path, runtime)) return 1;
+  std::cout << path << ": configuration OK; knowledge " << cards::knowledge_version(*runtime.knowledge) << "\n";
+  return 0;
+}
+
+int evaluate(const Args& args) {
+  if (args.positional.size() != 1) {
+    std::cerr << "nmo-cds: usage: nmo-cds evaluate REQUEST.json [--config FILE]\n";
+    return 2;
+  }
+  Runtime runtime;
+  if (!load_runtime(args.config, runtime)) return 1;
+  std::string body;
+  if (!read_file(args.positional.front(), body)) {
+    std::cerr << "nmo-cds: cannot read " << args.positional.front() << "\n";
+    return 1;
+  }
+  rapidjson::Document probe;
+  probe.Parse(body.c_str(), body.size());
+  const ServiceDef* service = nullptr;
+  if (!probe.HasParseError() && probe.IsObject() && probe.HasMember("hook") && probe["hook"].IsString()) {
+    service = find_service_by_hook(probe["hook"].GetString());
+  }
+  if (service == nullptr) {
+    std::cerr << "nmo-cds: " << args.positional.front()
+              << ": hook: expected patient-view, order-select or order-sign\n";
+    return 1;
+  }
+  std::int64_t now = now_seconds();
+  if (!args.now.empty()) {
+    const auto parsed = fhir::parse_fhir_time(args.now);
+    if (!parsed) {
+      std::cerr << "nmo-cds: --now: expected a date or dateTime such as 2026-11-24 or 2026-11-24T09:00:00Z\n";
+      return 2;
+    }
+    now = *parsed;
+  }
+  auto outcome = call_hook(*service, body, runtime, now);
+  if (!outcome) {
+    const auto& p = outcome.problem();
+    std::cerr << "nmo-cds: " << args.positional.front() << ": " << (p.path.empty() ? "" : p.path + ": ")
+              << p.message << "\n";
+    return 1;
+  }
+  std::cout << pretty(outcome->body) << "\n";
+  return 0;
+}
+
+int knowledge_report(const Args& args) {
+  Runtime runtime;
+  if (!load_runtime(args.config, runtime)) return 1;
+  std::cout << cards::knowledge_report(*runtime.knowledge);
+  return 0;
+}
+
+}  // namespace
+
+fhir::JsonLimits json_limits_from(const config::Config& config) {
+  fhir::JsonLimits limits;
+  limits.max_bytes = config.limits.max_body_bytes;
+  limits.max_depth = config.limits.json_max_depth;
+  limits.max_string_bytes = config.limits.json_max_string_bytes;
+  limits.max_array_items = config.limits.json_max_array_items;
+  return limits;
+}
+
+int run_cli(int argc, char** argv) {
+  const Args args = parse_args(argc, argv);
+  if (!args.ok) {
+    std::cerr << "Try 'nmo-cds --help'.\n";
+    return 2;
+  }
+  if (args.command == "help") {
+    std::cout << kUsage << config::describe_config_keys();
+    return 0;
+  }
+  if (args.command == "serve") return serve(args);
+  if (args.command == "check-config") return check_config(args);
+  if (args.command == "evaluate") return evaluate(args);
+  if (args.command == "knowledge-report") return knowledge_report(args);
+  std::cerr << (args.command.empty() ? std::string("nmo-cds: no command given")
+                                     : "nmo-cds: unknown command " + args.command)
+            << "\nTry 'nmo-cds --help'.\n";
+  return 2;
+}
+
+}  // namespace nmo::service

@@ -1,0 +1,31 @@
+#pragma once
+// One CDS service call: validate the request (CDS Hooks 2.0 §HTTP Request and the hook's context), build the
+// PatientRecord from prefetch, run the engine, write the response. Shared by the HTTP route and
+// `nmo-cds evaluate`.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhir/problem.hpp"
+#include "service/runtime.hpp"
+#include "service/services.hpp"
+
+namespace nmo::service {
+
+struct HookOutcome {
+  std::string body;                 // {"cards":[...]}
+  std::vector<std::string> rules;   // rule ids of the cards, in order
+  std::string hook_instance;
+};
+
+/// Problems: invalid (400, with the JSON path), missing_data (412: data the service needs neither prefetched nor
+/// fetchable). `now` is seconds since the epoch (UTC).
+fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
+                                    std::int64_t now);
+
+/// True for 8-4-4-4-12 hexadecimal.
+bool is_uuid(std::string_view text);
+
+}  // namespace nmo::service

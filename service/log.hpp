@@ -1,0 +1,25 @@
+#pragma once
+// One JSON object per line on stdout. Thread-safe. Callers never pass tokens or patient identifiers.
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace nmo::service::log {
+
+enum class Level { debug, info, warn, error };
+
+struct Field {
+  std::string_view key;
+  std::variant<std::string_view, std::int64_t, double, bool> value;
+};
+
+void set_level(Level level);
+Level parse_level(std::string_view name);  // unknown → info
+bool enabled(Level level);
+/// {"time":"...","level":"...","event":"...", fields...}
+void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+
+}  // namespace nmo::service::log

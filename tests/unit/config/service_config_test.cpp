@@ -1,0 +1,87 @@
+#include "config/service_config.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using nmo::config::parse_config;
+
+BOOST_AUTO_TEST_SUITE(service_config)
+
+BOOST_AUTO_TEST_CASE(empty_text_gives_secure_local_defaults) {
+  auto c = parse_config("");
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->listen_address == "127.0.0.1");
+  BOOST_TEST(c->listen_port == 8080u);
+  BOOST_TEST(c->limits.max_body_bytes == 8u * 1024 * 1024);
+  BOOST_TEST(c->cors_allowed_origins.size() == 1u);
+  BOOST_TEST(c->cors_allowed_origins[0] == "*");
+}
+
+BOOST_AUTO_TEST_CASE(nested_keys_are_read) {
+  auto c = parse_config(R"({"listen":{"port":9090},"limits":{"max_body_bytes":65536},
+                            "cors":{"allowed_origins":["https://sandbox.cds-hooks.org"]},"log_level":"debug"})");
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->listen_port == 9090u);
+  BOOST_TEST(c->limits.max_body_bytes == 65536u);
+  BOOST_TEST(c->cors_allowed_origins[0] == "https://sandbox.cds-hooks.org");
+  BOOST_TEST(c->log_level == "debug");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_key_is_an_error_naming_it) {
+  auto c = parse_config(R"({"limits":{"max_bodybytes":1}})");
+  BOOST_REQUIRE(!c.ok());
+  BOOST_TEST(c.problem().path == "limits.max_bodybytes");
+  BOOST_TEST(c.problem().message.find("limits.max_bodybytes") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_type_is_an_error_naming_the_key) {
+  auto c = parse_config(R"({"listen":{"port":"8080"}})");
+  BOOST_REQUIRE(!c.ok());
+  BOOST_TEST(c.problem().path == "listen.port");
+  auto d = parse_config(R"({"limits":3})");
+  BOOST_REQUIRE(!d.ok());
+  BOOST_TEST(d.problem().path == "limits");
+  auto e = parse_config(R"({"cors":{"allowed_origins":["a",1]}})");
+  BOOST_REQUIRE(!e.ok());
+  BOOST_TEST(e.problem().path == "cors.allowed_origins[1]");
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_values_are_rejected) {
+  BOOST_TEST(!parse_config(R"({"listen":{"port":70000}})").ok());
+  BOOST_TEST(!parse_config(R"({"limits":{"max_body_bytes":-1}})").ok());
+  BOOST_TEST(!parse_config(R"({"log_level":"chatty"})").ok());
+  BOOST_TEST(!parse_config(R"({"public_base_url":"ftp://x"})").ok());
+  BOOST_TEST(!parse_config(R"({"public_base_url":"https://x/"})").ok());
+}
+
+BOOST_AUTO_TEST_CASE(environment_overrides_the_file) {
+  auto c = parse_config(R"({"listen":{"port":9090}})",
+                        {{"NMO_LISTEN_PORT", "0"}, {"NMO_LIMITS_MAX_BODY_BYTES", "4096"},
+                         {"NMO_CORS_ALLOWED_ORIGINS", "https://a.example,https://b.example"}, {"PATH", "/bin"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->listen_port == 0u);
+  BOOST_TEST(c->limits.max_body_bytes == 4096u);
+  BOOST_REQUIRE(c->cors_allowed_origins.size() == 2u);
+  BOOST_TEST(c->cors_allowed_origins[1] == "https://b.example");
+}
+
+BOOST_AUTO_TEST_CASE(bad_environment_value_names_the_variable) {
+  auto c = parse_config("", {{"NMO_LISTEN_PORT", "eighty"}});
+  BOOST_REQUIRE(!c.ok());
+  BOOST_TEST(c.problem().path == "env NMO_LISTEN_PORT");
+  auto d = parse_config("", {{"NMO_LISTEN_PROT", "1"}});
+  BOOST_REQUIRE(!d.ok());
+  BOOST_TEST(d.problem().path == "env NMO_LISTEN_PROT");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_json_is_an_error) {
+  BOOST_TEST(!parse_config("{").ok());
+  BOOST_TEST(!parse_config("[]").ok());
+}
+
+BOOST_AUTO_TEST_CASE(every_key_is_described_with_its_variable) {
+  const std::string text = nmo::config::describe_config_keys();
+  BOOST_TEST(text.find("NMO_LIMITS_MAX_BODY_BYTES") != std::string::npos);
+  BOOST_TEST(text.find("shutdown_grace_ms") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
