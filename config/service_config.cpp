@@ -230,17 +230,18 @@ std::string describe_config_keys() {
     void* target = f.target(defaults);
     switch (f.type) {
       case Type::integer: def = std::to_string(*static_cast<std::uint64_t*>(target)); break;
-      case Type::string: def = "\"" + *static_cast<std::string*>(target) + "\""; break;
+      case Type::string: def.append("\"").append(*static_cast<std::string*>(target)).append("\""); break;
       case Type::string_list: {
-        def = "[";
+        def.push_back('[');
         for (const auto& s : *static_cast<std::vector<std::string>*>(target)) {
-          def += (def.size() > 1 ? ", \"" : "\"") + s + "\"";
+          def.append(def.size() > 1 ? ", \"" : "\"").append(s).append("\"");
         }
         def += "]";
         break;
       }
     }
-    out += "  " + std::string(f.path) + " = " + def + "  (" + env_name(f.path) + ")\n      " + f.help + "\n";
+    out.append("  ").append(f.path).append(" = ").append(def).append("  (").append(env_name(f.path));
+    out.append(")\n      ").append(f.help).append("\n");
   }
   return out;
 }

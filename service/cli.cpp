@@ -210,7 +210,7 @@ int serve(const Args& args) {
     return 1;
   }
   const std::string knowledge = cards::knowledge_version(*runtime.knowledge);
-  log::write(log::Level::info, "listening",
+  log::announce("listening",
              {{"address", c.listen_address},
               {"port", static_cast<std::int64_t>(port)},
               {"transport", transport->name()},
@@ -219,12 +219,12 @@ int serve(const Args& args) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  log::write(log::Level::info, "stopping",
+  log::announce("stopping",
              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});
   router.set_ready(false);
   transport->stop(std::chrono::milliseconds(c.shutdown_grace_ms));
-  log::write(log::Level::info, "stopped");
+  log::announce("stopped");
   return 0;
 }
 

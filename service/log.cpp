@@ -53,8 +53,9 @@ Level parse_level(std::string_view name) {
 
 bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
 
-void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
-  if (!enabled(level)) return;
+namespace {
+
+void emit(Level level, std::string_view event, std::initializer_list<Field> fields) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -93,5 +94,13 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
     off += static_cast<std::size_t>(n);
   }
 }
+
+}  // namespace
+
+void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
+  if (enabled(level)) emit(level, event, fields);
+}
+
+void announce(std::string_view event, std::initializer_list<Field> fields) { emit(Level::info, event, fields); }
 
 }  // namespace nmo::service::log

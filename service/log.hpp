@@ -21,5 +21,7 @@ Level parse_level(std::string_view name);  // unknown → info
 bool enabled(Level level);
 /// {"time":"...","level":"...","event":"...", fields...}
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+/// Start-up and shutdown lines: written at level info whatever the configured level.
+void announce(std::string_view event, std::initializer_list<Field> fields = {});
 
 }  // namespace nmo::service::log
