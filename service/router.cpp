@@ -165,7 +165,9 @@ HttpResponse Router::route(const HttpRequest& request, std::string& name, std::s
   return json(200, std::move(outcome->body));
 }
 
-HttpResponse Router::handle(const HttpRequest& request) const {
+void Router::handle(HttpRequest request, Responder done) const { done(handle_now(request)); }
+
+HttpResponse Router::handle_now(const HttpRequest& request) const {
   const auto start = std::chrono::steady_clock::now();
   std::string name, hook_instance, rules;
   HttpResponse response;

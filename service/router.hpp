@@ -12,7 +12,9 @@ namespace nmo::service {
 class Router final : public Handler {
  public:
   explicit Router(const Runtime& runtime);
-  HttpResponse handle(const HttpRequest& request) const override;
+  void handle(HttpRequest request, Responder done) const override;
+  /// The same, synchronously (for callers without a transport).
+  HttpResponse handle_now(const HttpRequest& request) const;
   HttpResponse transport_error(int status, std::string_view message, const HttpRequest& request) const override;
   /// readyz answers 503 when not ready (e.g. while stopping).
   void set_ready(bool ready) { ready_.store(ready); }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,11 +34,15 @@ struct HttpResponse {
   std::string body;
 };
 
-/// Turns requests into responses. Called concurrently from the transport's worker threads.
+/// Called exactly once with the response; from any thread, at once or later (e.g. after a FHIR fetch).
+using Responder = std::function<void(HttpResponse)>;
+
+/// Turns requests into responses. Called concurrently from the transport's worker threads; must not block them
+/// on I/O (answer later through the Responder instead) and must not throw.
 class Handler {
  public:
   virtual ~Handler() = default;
-  virtual HttpResponse handle(const HttpRequest& request) const = 0;
+  virtual void handle(HttpRequest request, Responder done) const = 0;
   /// A response for a failure the transport detects before a whole request exists (413 body too large,
   /// 400 malformed HTTP, 503 over the connection cap). `request` holds what was read (method, target, headers).
   virtual HttpResponse transport_error(int status, std::string_view message, const HttpRequest& request) const = 0;

@@ -174,13 +174,16 @@ class Session : public std::enable_shared_from_this<Session> {
     ++requests_;
     const bool keep_alive = parser_->get().keep_alive();
     const unsigned version = parser_->get().version();
-    HttpRequest request = make_request(true);
-    HttpResponse response;
-    try {
-      response = shared_->handler.handle(request);
-    } catch (...) {
-      response = shared_->handler.transport_error(500, "internal error", request);
-    }
+    // The Handler may answer later from another thread; the answer comes back to this connection's strand.
+    // Nothing more is read from the connection until then, so responses keep the order of the requests.
+    shared_->handler.handle(make_request(true), [self = shared_from_this(), keep_alive, version](HttpResponse r) {
+      net::post(self->stream_.get_executor(), [self, keep_alive, version, r = std::move(r)]() mutable {
+        self->on_response(std::move(r), keep_alive, version);
+      });
+    });
+  }
+
+  void on_response(HttpResponse response, bool keep_alive, unsigned version) {
     const bool close_after = !keep_alive || requests_ >= opt().max_requests_per_connection || shared_->stopping.load();
     enqueue(to_beast(std::move(response), version, !close_after));
     if (close_after) {

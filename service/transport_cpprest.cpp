@@ -275,7 +275,7 @@ void Shared::reject(const std::shared_ptr<Exchange>& ex, int status, std::string
   send(ex, std::move(response), true);
 }
 
-// The whole request is here: run the Handler.
+// The whole request is here: run the Handler, which answers now or later from any thread.
 void Shared::serve(const std::shared_ptr<Exchange>& ex) {
   ex->cancel_timer();
   if (ex->answered.load()) return;
@@ -283,22 +283,28 @@ void Shared::serve(const std::shared_ptr<Exchange>& ex) {
     std::lock_guard lock(mutex);
     ++handler_calls;
   }
-  HttpResponse response;
+  auto self = shared_from_this();
+  auto done = [self, ex](HttpResponse response) {
+    {
+      std::lock_guard lock(self->mutex);
+      --self->handler_calls;
+      self->changed.notify_all();
+    }
+    self->answer(ex, std::move(response), false);
+  };
   try {
-    response = handler.handle(ex->parsed);
+    HttpRequest request = ex->head();
+    request.body = std::move(ex->parsed.body);  // the body is not needed here again
+    handler.handle(std::move(request), done);
   } catch (...) {
+    HttpResponse response;
     try {
       response = handler.transport_error(500, "internal error", ex->head());
     } catch (...) {
       response = HttpResponse{500, "text/plain", {}, "internal error"};
     }
+    done(std::move(response));
   }
-  {
-    std::lock_guard lock(mutex);
-    --handler_calls;
-    changed.notify_all();
-  }
-  answer(ex, std::move(response), false);
 }
 
 void Shared::read_chunked(const std::shared_ptr<Exchange>& ex) {
