@@ -7,8 +7,15 @@ set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
 add_library(nmo_warnings INTERFACE)
 add_library(nmo::warnings ALIAS nmo_warnings)
 target_compile_options(nmo_warnings INTERFACE -Wall -Wextra -Wpedantic -Werror=return-type)
-# Boost 1.74 headers trip a few of GCC 12's newer warnings; they are not ours.
+# Asio without its deprecated names; Boost.Bind placeholders global (else Boost 1.74 prints a deprecation note).
 target_compile_definitions(nmo_warnings INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BIND_GLOBAL_PLACEHOLDERS)
+
+if(NMO_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "NMO_BUILD_FUZZERS needs clang: -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
 
 if(NMO_SANITIZE)
   add_compile_options(-fsanitize=${NMO_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)

@@ -151,6 +151,20 @@ std::string env_name(std::string_view path) {
   return out;
 }
 
+// Kubernetes injects {SERVICE}_SERVICE_HOST, {SERVICE}_SERVICE_PORT[_NAME], {SERVICE}_PORT and
+// {SERVICE}_PORT_{N}_{PROTO}[_PROTO|_PORT|_ADDR] for every Service in the namespace: a Service named nmo-cds
+// yields NMO_CDS_SERVICE_HOST and friends, which are not configuration.
+bool is_service_link(std::string_view name) {
+  if (name.find("_SERVICE_HOST") != std::string_view::npos || name.find("_SERVICE_PORT") != std::string_view::npos) {
+    return true;
+  }
+  if (name.size() >= 5 && name.substr(name.size() - 5) == "_PORT") return true;
+  for (const char* proto : {"_TCP", "_UDP", "_SCTP"}) {
+    if (name.find("_PORT_") != std::string_view::npos && name.find(proto) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 std::optional<Problem> apply_env(const Field& f, const std::string& name, const std::string& value, Config& c) {
   const std::string where = "env " + name;
   switch (f.type) {
@@ -214,6 +228,10 @@ fhir::Result<Config> parse_config(std::string_view json_text, const Environment&
     const Field* field = nullptr;
     for (const auto& f : fields()) {
       if (env_name(f.path) == name) field = &f;
+    }
+    if (field == nullptr && is_service_link(name)) {
+      config.ignored_environment.push_back(name);
+      continue;
     }
     if (field == nullptr) return bad("env " + name, "unknown configuration variable: " + name);
     if (auto p = apply_env(*field, name, value, config)) return *p;

@@ -37,12 +37,17 @@ struct Config {
   std::vector<std::string> cors_allowed_origins{"*"};
   std::string log_level = "info";  // debug | info | warn | error
   std::string knowledge_dir = "knowledge";  // relative paths are relative to the config file's directory
+
+  /// NMO_* variables that were not configuration keys but Kubernetes service links (NMO_CDS_SERVICE_HOST, ...),
+  /// ignored; start-up logs them as a warning.
+  std::vector<std::string> ignored_environment;
 };
 
 using Environment = std::vector<std::pair<std::string, std::string>>;
 
 /// Parses service.json text (may be empty: all defaults), then applies NMO_* entries of `env`. An unknown key,
-/// a wrong type, an out-of-range value or an unknown NMO_* variable is a Problem whose path names the key
+/// a wrong type, an out-of-range value or an unknown NMO_* variable (other than a Kubernetes service link such as
+/// NMO_CDS_SERVICE_HOST or NMO_CDS_PORT_8080_TCP, which is ignored) is a Problem whose path names the key
 /// ("limits.max_body_bytes" or "env NMO_LIMITS_MAX_BODY_BYTES").
 fhir::Result<Config> parse_config(std::string_view json_text, const Environment& env = {});
 

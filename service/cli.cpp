@@ -175,6 +175,10 @@ int serve(const Args& args) {
   Runtime runtime;
   if (!load_runtime(args.config, runtime)) return 1;
   log::set_level(log::parse_level(runtime.config.log_level));
+  for (const auto& name : runtime.config.ignored_environment) {
+    log::write(log::Level::warn, "ignored_environment_variable",
+               {{"name", name}, {"why", "a Kubernetes service link, not a configuration key"}});
+  }
 
   // Block the stop signals in every thread; this thread waits for them with sigwait.
   sigset_t signals;

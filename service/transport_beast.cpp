@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -86,10 +87,11 @@ class Session : public std::enable_shared_from_this<Session> {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
   }
 
-  // On stop: a connection waiting for its next request is closed; one in the middle of a request is left to finish.
+  // On stop: a connection waiting for its next request is closed once its responses are written; one in the
+  // middle of a request is left to finish.
   void close_if_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->close();
+      if (self->idle_ || self->lingering_) self->finish();
     });
   }
 
@@ -97,13 +99,13 @@ class Session : public std::enable_shared_from_this<Session> {
   const TransportOptions& opt() const { return shared_->options; }
 
   void wait_for_request() {
-    if (shared_->stopping.load() || closing_) return close();
+    if (shared_->stopping.load() || closing_) return finish();
     if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
     idle_ = true;
     stream_.expires_after(requests_ == 0 ? opt().header_timeout : opt().idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->idle_ = false;
-      if (ec) return self->close();
+      if (ec) return self->finish();
       self->buffer_.commit(n);
       self->read_header();
     });
@@ -125,23 +127,32 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::header_limit) return reject(400, "request headers too large");
     if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset) {
-      return close();
+      return finish();
     }
     if (ec) return reject(400, "malformed HTTP request");
     const auto& req = parser_->get();
     if (const auto length = parser_->content_length(); length && *length > opt().max_body_bytes) {
       return reject(413, "request body too large");
     }
-    if (beast::iequals(req[http::field::expect], "100-continue")) {
-      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream_.expires_after(opt().body_timeout);
-      return net::async_write(stream_, net::buffer(kContinue),
-                              [self = shared_from_this()](beast::error_code e, std::size_t) {
-                                if (e) return self->close();
-                                self->read_body();
-                              });
+    // RFC 9110 §10.1.1: a client sending "Expect: 100-continue" may wait for 100 before the body. The interim
+    // response must not interleave with a response still being written, so it waits for the queue to drain.
+    if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
+      continue_pending_ = true;
+      if (!writing_) send_continue();
     }
     read_body();
+  }
+
+  void send_continue() {
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    continue_pending_ = false;
+    writing_ = true;
+    stream_.expires_after(opt().body_timeout);
+    net::async_write(stream_, net::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) return self->close();
+      if (!self->queue_.empty()) self->write_next();
+    });
   }
 
   void read_body() {
@@ -149,7 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(opt().body_timeout);
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec == http::error::body_limit) return self->reject(413, "request body too large");
-      if (ec) return self->close();
+      if (ec) return self->finish();
       self->process();
     });
   }
@@ -172,6 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void process() {
     ++requests_;
+    continue_pending_ = false;  // the body is here: no interim response is due any more
     const bool keep_alive = parser_->get().keep_alive();
     const unsigned version = parser_->get().version();
     // The Handler may answer later from another thread; the answer comes back to this connection's strand.
@@ -190,8 +202,11 @@ class Session : public std::enable_shared_from_this<Session> {
       closing_ = true;
       return;
     }
-    if (queue_.size() < opt().max_pipelined) wait_for_request();
-    // else: reading resumes when the queue drains (on_write)
+    if (queue_.size() < opt().max_pipelined) {
+      wait_for_request();
+    } else {
+      read_paused_ = true;  // reading resumes when the queue has room again (on_write)
+    }
   }
 
   // A failure before a whole request exists: answer and close.
@@ -220,11 +235,46 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec, bool need_eof) {
     writing_ = false;
     queue_.pop_front();
-    if (ec || need_eof) return close();
-    const bool was_full = queue_.size() + 1 >= opt().max_pipelined;
-    if (!queue_.empty()) return write_next();
-    if (closing_) return close();
-    if (was_full) wait_for_request();
+    if (ec) return close();
+    if (need_eof) return linger_close();
+    if (!queue_.empty()) {
+      write_next();
+    } else if (continue_pending_) {
+      send_continue();
+    } else if (closing_) {
+      return close();
+    }
+    if (read_paused_ && !closing_ && queue_.size() < opt().max_pipelined) {
+      read_paused_ = false;
+      wait_for_request();
+    }
+  }
+
+  // No more requests on this connection: close now, or once the responses still queued are written.
+  void finish() {
+    closing_ = true;
+    if (!writing_ && queue_.empty()) close();
+  }
+
+  // After a final response the client may still be sending (e.g. the body of a rejected request): closing with
+  // unread bytes would reset the connection and could discard the response before the client reads it. So stop
+  // sending, discard what still arrives for a short while, then close.
+  void linger_close() {
+    if (closed_) return;
+    lingering_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    discard_ = std::make_unique<char[]>(kDiscardBytes);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(discard_.get(), kDiscardBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec || self->shared_->stopping.load()) return self->close();
+                              self->drain();
+                            });
   }
 
   void close() {
@@ -242,7 +292,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::shared_ptr<Response>> queue_;
   std::string remote_address_;
   bool loopback_ = false;
+  static constexpr std::size_t kDiscardBytes = 16384;
+  std::unique_ptr<char[]> discard_;
   bool writing_ = false;
+  bool read_paused_ = false;
+  bool lingering_ = false;
+  bool continue_pending_ = false;
   bool idle_ = false;
   bool closing_ = false;
   bool closed_ = false;
@@ -277,6 +332,7 @@ class BeastTransport final : public Transport {
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
+      accept_retry_.cancel();
     });
     std::vector<std::shared_ptr<Session>> live;
     {
@@ -307,8 +363,16 @@ class BeastTransport final : public Transport {
   void accept() {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) admit(std::move(socket));
-      accept();
+      if (!ec) {
+        admit(std::move(socket));
+        return accept();
+      }
+      // Out of file descriptors or another transient failure: try again shortly rather than spin.
+      log::write(log::Level::warn, "accept_failed", {{"reason", ec.message()}});
+      accept_retry_.expires_after(std::chrono::milliseconds(50));
+      accept_retry_.async_wait([this](beast::error_code e) {
+        if (!e && acceptor_.is_open()) accept();
+      });
     });
   }
 
@@ -345,6 +409,7 @@ class BeastTransport final : public Transport {
   net::io_context ioc_;
   std::shared_ptr<Shared> shared_;
   tcp::acceptor acceptor_;
+  net::steady_timer accept_retry_{acceptor_.get_executor()};
   std::vector<std::thread> threads_;
 };
 

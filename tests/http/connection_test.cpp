@@ -55,6 +55,39 @@ BOOST_AUTO_TEST_CASE(three_pipelined_requests_are_answered_in_order, *boost::uni
   check_cards_response(cards);
 }
 
+BOOST_AUTO_TEST_CASE(pipelined_requests_beyond_the_response_queue_are_all_answered_by_a_slow_reader,
+                     *boost::unit_test::enable_if<nmo::test::kHasConnectionPolicy>()) {
+  ServerConfig config;
+  config.max_pipelined = 2;  // the queue fills at once: reading must pause and resume, never drop the connection
+  ServerProcess server(config);
+  auto c = ClientConnection::open(server.port());
+  std::string burst;
+  for (int i = 0; i < 200; ++i) burst += get("/cds-services").serialize();
+  BOOST_REQUIRE(c.send(burst));
+  std::this_thread::sleep_for(500ms);  // the client reads late: the server's writes back up
+  for (int i = 0; i < 200; ++i) {
+    BOOST_TEST_CONTEXT("response " << i) {
+      const auto r = c.try_read_response(10s);
+      BOOST_REQUIRE(r.has_value());
+      BOOST_CHECK_EQUAL(r->status, 200);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(expect_100_continue_behind_pipelined_requests_is_answered_in_order,
+                     *boost::unit_test::enable_if<nmo::test::kHasConnectionPolicy>()) {
+  ServerProcess server;
+  auto c = ClientConnection::open(server.port());
+  auto call = post_json("/cds-services/nmosd-patient-view", read_fixture("requests/patient-view-empty-chart.json"));
+  call.headers.emplace_back("Expect", "100-continue");
+  std::string burst;
+  for (int i = 0; i < 12; ++i) burst += get("/cds-services").serialize();
+  BOOST_REQUIRE(c.send(burst + call.serialize()));
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 12; ++i) BOOST_CHECK_EQUAL(c.read_response().status, 200);
+  check_cards_response(c.read_response());  // an interim 100, if sent, is skipped by the client
+}
+
 BOOST_AUTO_TEST_CASE(connection_close_is_honoured) {
   ServerProcess server;
   auto c = ClientConnection::open(server.port());

@@ -285,7 +285,8 @@ BOOST_AUTO_TEST_CASE(suggested_resources_follow_the_request_fhir_version) {
   r.observations.push_back(aqp4_result("aqp4-1", "Positive", utc(2021, 3, 12)));
   HookInput in = hook_input(Hook::patient_view);
   in.fhir_version = nmo::fhir::FhirVersion::r5;
-  const auto& json = card_of(eval(in, r), "NMOSD-02").suggestions.at(0).actions.at(0).resource_json;
+  const auto cards = eval(in, r);
+  const std::string& json = card_of(cards, "NMOSD-02").suggestions.at(0).actions.at(0).resource_json;
   BOOST_TEST(json.find("\"medication\":{\"concept\":{\"coding\"") != std::string::npos, json);
   BOOST_TEST(json.find("\"intent\":\"order\"") != std::string::npos, json);
 }

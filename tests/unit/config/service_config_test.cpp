@@ -73,6 +73,14 @@ BOOST_AUTO_TEST_CASE(bad_environment_value_names_the_variable) {
   BOOST_TEST(d.problem().path == "env NMO_LISTEN_PROT");
 }
 
+BOOST_AUTO_TEST_CASE(kubernetes_service_links_are_ignored_but_listed) {
+  auto c = parse_config("", {{"NMO_CDS_SERVICE_HOST", "10.0.0.1"}, {"NMO_CDS_SERVICE_PORT", "8080"},
+                             {"NMO_CDS_PORT", "tcp://10.0.0.1:8080"}, {"NMO_CDS_PORT_8080_TCP_ADDR", "10.0.0.1"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->ignored_environment.size() == 4u);
+  BOOST_TEST(c->listen_port == 8080u);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_json_is_an_error) {
   BOOST_TEST(!parse_config("{").ok());
   BOOST_TEST(!parse_config("[]").ok());
