@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev
+  libsqlite3-dev libpq-dev
+  postgresql prometheus  # tests only: a private PostgreSQL cluster for the feedback store; promtool for /metrics
 )
 
 missing=()
