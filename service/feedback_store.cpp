@@ -253,6 +253,7 @@ class PostgresStore final : public FeedbackStore {
       conn_ = nullptr;
       throw FeedbackStoreError("cannot connect to PostgreSQL " + redact_url(url_) + ": " + message);
     }
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // no NOTICE lines on stderr
     where_ = std::string(PQuser(conn_)) + "@" + PQhost(conn_) + ":" + PQport(conn_) + "/" + PQdb(conn_);
     // Replicas may start together: the advisory lock serialises the CREATE TABLE IF NOT EXISTS.
     command("BEGIN");
