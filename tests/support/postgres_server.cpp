@@ -80,7 +80,8 @@ std::optional<std::string> postgres_bin_dir() {
 
 bool postgres_required() {
   const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
+  const char* required = std::getenv("NMO_TEST_REQUIRE_POSTGRES");
+  return (ci != nullptr && std::string(ci) == "true") || (required != nullptr && std::string(required) == "1");
 }
 
 PostgresServer::PostgresServer(const std::string& bin_dir) : bin_(bin_dir) {

@@ -32,7 +32,8 @@ class PostgresServer {
 
 /// The server binaries' directory, or nullopt when PostgreSQL is not installed.
 std::optional<std::string> postgres_bin_dir();
-/// Whether PostgreSQL tests must run (CI=true): then missing server binaries are a failure, not a skip.
+/// Whether PostgreSQL tests must run (CI=true, or NMO_TEST_REQUIRE_POSTGRES=1 as scripts/test.sh sets): then
+/// missing server binaries are a failure, not a skip.
 bool postgres_required();
 /// One cluster shared by the tests of a process, started on first use; nullptr when the binaries are absent
 /// and not required (the caller skips with a message). Stopped at process exit.
