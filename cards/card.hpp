@@ -2,6 +2,7 @@
 // A CDS Hooks 2.0 card (§CDS Service Response) as plain data, and its JSON form.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fhir/patient_record.hpp"
@@ -53,5 +54,12 @@ struct Card {
 std::string write_response(const std::vector<Card>& cards);
 
 const char* indicator_name(Indicator indicator);
+
+/// The number at the end of a rule id ("NMOSD-05" → 5); 0 when there is none or it exceeds 65535.
+unsigned rule_number(std::string_view rule_id);
+
+/// The rule number a card uuid issued by this engine carries (see detail::card_uuid: octets 14-15, checked by
+/// octets 12-13), whichever replica issued it; 0 when `uuid` is not a card uuid of ours.
+unsigned rule_number_of_card_uuid(std::string_view uuid);
 
 }  // namespace nmo::cards

@@ -153,8 +153,11 @@ Indicator parse_indicator(const std::string& s) {
 
 }  // namespace
 
-std::string stable_uuid(std::string_view seed) {
-  // Two FNV-1a lanes with different bases, cross-mixed through the MurmurHash3 finaliser: 128 well-mixed bits.
+namespace {
+
+// Two FNV-1a lanes with different bases, cross-mixed through the MurmurHash3 finaliser: 128 well-mixed bits,
+// with RFC 9562 §5.8's version 8 (custom) in the high nibble of octet 6 and variant 10xx in octet 8.
+void hash_bytes(std::string_view seed, unsigned char (&bytes)[16]) {
   std::uint64_t h1 = 0xcbf29ce484222325ULL;
   std::uint64_t h2 = 0x84222325cbf29ce4ULL ^ static_cast<std::uint64_t>(seed.size());
   for (unsigned char c : seed) {
@@ -164,19 +167,47 @@ std::string stable_uuid(std::string_view seed) {
   }
   const std::uint64_t a = fmix64(h1 ^ rotl(h2, 31));
   const std::uint64_t b = fmix64(h2 + a * 0x9e3779b97f4a7c15ULL);
-  unsigned char bytes[16];
   for (int i = 0; i < 8; ++i) {
     bytes[i] = static_cast<unsigned char>(a >> (56 - 8 * i));
     bytes[8 + i] = static_cast<unsigned char>(b >> (56 - 8 * i));
   }
-  // RFC 9562 §5.8: version 8 (custom) in the high nibble of octet 6, variant 10xx in octet 8.
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x80);
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
+}
+
+std::string format_uuid(const unsigned char (&bytes)[16]) {
   char out[37];
   std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
                 bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
                 bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
   return out;
+}
+
+}  // namespace
+
+std::string stable_uuid(std::string_view seed) {
+  unsigned char bytes[16];
+  hash_bytes(seed, bytes);
+  return format_uuid(bytes);
+}
+
+// The check in octets 12-13 of a card uuid: 16 bits of a hash of octets 0-11 and the rule number.
+std::uint16_t card_check_of(const unsigned char (&bytes)[16], unsigned rule_number) {
+  std::uint64_t x = 0x6e6d6f2d63647321ULL ^ rule_number;
+  for (int i = 0; i < 12; ++i) x = fmix64(x ^ (static_cast<std::uint64_t>(bytes[i]) << (8 * (i % 8))));
+  return static_cast<std::uint16_t>(x >> 48);
+}
+
+std::string card_uuid(std::string_view seed, unsigned rule_number) {
+  unsigned char bytes[16];
+  hash_bytes(seed, bytes);
+  rule_number &= 0xFFFF;
+  const std::uint16_t check = card_check_of(bytes, rule_number);
+  bytes[12] = static_cast<unsigned char>(check >> 8);
+  bytes[13] = static_cast<unsigned char>(check & 0xFF);
+  bytes[14] = static_cast<unsigned char>(rule_number >> 8);
+  bytes[15] = static_cast<unsigned char>(rule_number & 0xFF);
+  return format_uuid(bytes);
 }
 
 const char* hook_name(Hook hook) {
@@ -201,7 +232,7 @@ Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view di
   const RuleText& rule = env.kb.rule(rule_id);
   Card card;
   card.rule_id = rule.id;
-  card.uuid = stable_uuid(env.input.hook_instance + "|" + rule.id + "|" + std::string(discriminator));
+  card.uuid = card_uuid(env.input.hook_instance + "|" + rule.id + "|" + std::string(discriminator), rule_number(rule.id));
   const std::string ind_key = indicator_key.empty() ? hook_name(env.input.hook) : std::string(indicator_key);
   auto it = rule.indicator.find(ind_key);
   card.indicator = parse_indicator(it != rule.indicator.end() ? it->second : "info");
@@ -297,3 +328,42 @@ Action delete_order(const AgentUse& draft, std::string_view description) {
 }
 
 }  // namespace nmo::cards::detail
+
+namespace nmo::cards {
+
+unsigned rule_number(std::string_view rule_id) {
+  std::size_t start = rule_id.size();
+  while (start > 0 && rule_id[start - 1] >= '0' && rule_id[start - 1] <= '9') --start;
+  if (start == rule_id.size() || rule_id.size() - start > 5) return 0;
+  unsigned n = 0;
+  for (std::size_t i = start; i < rule_id.size(); ++i) n = n * 10 + static_cast<unsigned>(rule_id[i] - '0');
+  return n > 0xFFFF ? 0 : n;
+}
+
+unsigned rule_number_of_card_uuid(std::string_view uuid) {
+  if (uuid.size() != 36) return 0;
+  unsigned char bytes[16];
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < uuid.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (uuid[i] != '-') return 0;
+      continue;
+    }
+    const char c = uuid[i];
+    unsigned v = 0;
+    if (c >= '0' && c <= '9') v = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f') v = static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v = static_cast<unsigned>(c - 'A' + 10);
+    else return 0;
+    if (k % 2 == 0) bytes[k / 2] = static_cast<unsigned char>(v << 4);
+    else bytes[k / 2] = static_cast<unsigned char>(bytes[k / 2] | v);
+    ++k;
+  }
+  if ((bytes[6] >> 4) != 8 || (bytes[8] & 0xC0) != 0x80) return 0;  // RFC 9562 §5.8: version 8, variant 10xx
+  const unsigned number = (static_cast<unsigned>(bytes[14]) << 8) | bytes[15];
+  const std::uint16_t check = static_cast<std::uint16_t>((bytes[12] << 8) | bytes[13]);
+  if (number == 0 || detail::card_check_of(bytes, number) != check) return 0;
+  return number;
+}
+
+}  // namespace nmo::cards

@@ -26,6 +26,12 @@ struct RuleEnv {
 /// RFC 9562 version-8 UUID from a 128-bit non-cryptographic hash of `seed` (stable across runs and platforms).
 std::string stable_uuid(std::string_view seed);
 
+/// A card's uuid: stable_uuid(seed) with octets 14-15 holding `rule_number` (rule_number("NMOSD-05") = 5) and
+/// octets 12-13 a check of the rest, so any replica can tell which rule issued a card from its uuid alone
+/// (rule_number_of_card_uuid). Still an RFC 9562 version-8 UUID, still stable per seed.
+std::string card_uuid(std::string_view seed, unsigned rule_number);
+std::uint16_t card_check_of(const unsigned char (&bytes)[16], unsigned rule_number);
+
 const char* hook_name(Hook hook);
 
 /// True when the rule's text lists the current hook.

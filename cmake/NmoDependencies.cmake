@@ -19,6 +19,14 @@ add_library(nmo_openssl INTERFACE)
 add_library(nmo::openssl ALIAS nmo_openssl)
 target_link_libraries(nmo_openssl INTERFACE OpenSSL::SSL OpenSSL::Crypto)
 
+# Feedback stores: SQLite (libsqlite3-dev) embedded, PostgreSQL client (libpq-dev) for shared stores.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(NMO_SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(NMO_LIBPQ REQUIRED IMPORTED_TARGET libpq)
+add_library(nmo_stores INTERFACE)
+add_library(nmo::stores ALIAS nmo_stores)
+target_link_libraries(nmo_stores INTERFACE PkgConfig::NMO_SQLITE3 PkgConfig::NMO_LIBPQ)
+
 if(NMO_TRANSPORT STREQUAL "cpprest")
   find_package(cpprestsdk REQUIRED)
   add_library(nmo_cpprest INTERFACE)

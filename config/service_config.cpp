@@ -72,6 +72,16 @@ const std::vector<Field>& fields() {
       {"log_level", Type::string, 0, 0, at(&Config::log_level), "debug | info | warn | error"},
       {"knowledge_dir", Type::string, 0, 0, at(&Config::knowledge_dir),
        "directory of knowledge/*.json; relative to the config file"},
+      {"log.pseudonym_salt", Type::string, 0, 0, at(&Config::log_pseudonym_salt),
+       "salt of the patient pseudonyms in log lines (HMAC-SHA-256); empty: random per process (no correlation "
+       "across restarts or replicas); set the same secret on every replica to correlate"},
+      {"feedback.store", Type::string, 0, 0, at(&Config::feedback_store),
+       "sqlite (embedded, one replica) | postgres (shared by several replicas)"},
+      {"feedback.sqlite_path", Type::string, 0, 0, at(&Config::feedback_sqlite_path),
+       "SQLite feedback database (WAL, synchronous=FULL); relative to the config file"},
+      {"feedback.postgres_url", Type::string, 0, 0, at(&Config::feedback_postgres_url),
+       "libpq connection URI for feedback.store = postgres, e.g. postgresql://nmo@db:5432/nmo; prefer "
+       "NMO_FEEDBACK_POSTGRES_URL or PGPASSWORD for the password; never logged"},
   };
   return table;
 }
@@ -208,6 +218,15 @@ std::optional<Problem> check_values(const Config& c) {
   }
   if (c.listen_address.empty()) return bad("listen.address", "listen.address: must not be empty");
   if (c.knowledge_dir.empty()) return bad("knowledge_dir", "knowledge_dir: must not be empty");
+  if (c.feedback_store != "sqlite" && c.feedback_store != "postgres") {
+    return bad("feedback.store", "feedback.store: expected sqlite or postgres");
+  }
+  if (c.feedback_store == "sqlite" && c.feedback_sqlite_path.empty()) {
+    return bad("feedback.sqlite_path", "feedback.sqlite_path: must not be empty");
+  }
+  if (c.feedback_store == "postgres" && c.feedback_postgres_url.empty()) {
+    return bad("feedback.postgres_url", "feedback.postgres_url: required when feedback.store is postgres");
+  }
   return std::nullopt;
 }
 

@@ -37,6 +37,10 @@ struct Config {
   std::vector<std::string> cors_allowed_origins{"*"};
   std::string log_level = "info";  // debug | info | warn | error
   std::string knowledge_dir = "knowledge";  // relative paths are relative to the config file's directory
+  std::string log_pseudonym_salt;           // salt of patient pseudonyms in logs; empty: random per process
+  std::string feedback_store = "sqlite";    // sqlite | postgres
+  std::string feedback_sqlite_path = "feedback.db";  // relative to the config file's directory
+  std::string feedback_postgres_url;        // libpq URI or key=value string; secret: never logged
 
   /// NMO_* variables that were not configuration keys but Kubernetes service links (NMO_CDS_SERVICE_HOST, ...),
   /// ignored; start-up logs them as a warning.

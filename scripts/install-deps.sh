@@ -6,6 +6,8 @@ packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev
   clang-14 libclang-rt-14-dev
+  libsqlite3-dev libpq-dev
+  postgresql prometheus  # tests only: a private PostgreSQL cluster for the feedback store; promtool for /metrics
 )
 
 missing=()

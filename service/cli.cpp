@@ -1,6 +1,7 @@
 #include "service/cli.hpp"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "cards/knowledge_base.hpp"
 #include "config/service_config.hpp"
 #include "fhir/time.hpp"
+#include "service/feedback_store.hpp"
 #include "service/hook_call.hpp"
 #include "service/log.hpp"
 #include "service/router.hpp"
@@ -45,6 +47,8 @@ Usage:
                                             print the response; the service is chosen by the request's hook;
                                             --now evaluates as of that date (default: the clock)
   nmo-cds knowledge-report [--config FILE]  print the knowledge base as Markdown for clinician review
+  nmo-cds feedback-report [--config FILE]   print acceptance and override rates per rule, and the override
+                                            reasons given, from the configured feedback store
   nmo-cds --help                            this text
 
 FILE defaults to config/service.json (relative to the working directory). Relative paths inside it
@@ -171,6 +175,21 @@ std::string pretty(const std::string& json) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+std::string config_dir(const std::string& config_path) {
+  const fs::path dir = fs::path(config_path).parent_path();
+  return dir.empty() ? std::string(".") : dir.string();
+}
+
+// Opens the configured feedback store; prints the error and returns null on failure.
+std::shared_ptr<FeedbackStore> open_store(const Runtime& runtime, const std::string& config_path) {
+  try {
+    return open_feedback_store(runtime.config, config_dir(config_path));
+  } catch (const FeedbackStoreError& e) {
+    std::cerr << "nmo-cds: feedback store: " << e.what() << "\n";
+    return nullptr;
+  }
+}
+
 int serve(const Args& args) {
   Runtime runtime;
   if (!load_runtime(args.config, runtime)) return 1;
@@ -178,6 +197,12 @@ int serve(const Args& args) {
   for (const auto& name : runtime.config.ignored_environment) {
     log::write(log::Level::warn, "ignored_environment_variable",
                {{"name", name}, {"why", "a Kubernetes service link, not a configuration key"}});
+  }
+  log::set_pseudonym_salt(runtime.config.log_pseudonym_salt);
+  runtime.feedback_store = open_store(runtime, args.config);
+  if (!runtime.feedback_store) {
+    log::write(log::Level::error, "start_failed", {{"reason", "feedback store unavailable"}});
+    return 1;
   }
 
   // Block the stop signals in every thread; this thread waits for them with sigwait.
@@ -219,7 +244,10 @@ int serve(const Args& args) {
               {"port", static_cast<std::int64_t>(port)},
               {"transport", transport->name()},
               {"public_base_url", c.public_base_url},
-              {"knowledge", knowledge}});
+              {"knowledge", knowledge},
+              {"feedback_store", runtime.feedback_store->describe()},
+              {"log_level", c.log_level},
+              {"pid", static_cast<std::int64_t>(::getpid())}});
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -228,7 +256,7 @@ int serve(const Args& args) {
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});
   router.set_ready(false);
   transport->stop(std::chrono::milliseconds(c.shutdown_grace_ms));
-  log::announce("stopped");
+  log::announce("stopped", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   return 0;
 }
 
@@ -290,6 +318,21 @@ int knowledge_report(const Args& args) {
   return 0;
 }
 
+int feedback_report_command(const Args& args) {
+  Runtime runtime;
+  if (!load_runtime(args.config, runtime)) return 1;
+  const auto store = open_store(runtime, args.config);
+  if (!store) return 1;
+  try {
+    const auto records = store->all();
+    std::cout << "Store: " << store->describe() << "\n" << feedback_report(records);
+  } catch (const FeedbackStoreError& e) {
+    std::cerr << "nmo-cds: feedback store: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 fhir::JsonLimits json_limits_from(const config::Config& config) {
@@ -315,6 +358,7 @@ int run_cli(int argc, char** argv) {
   if (args.command == "check-config") return check_config(args);
   if (args.command == "evaluate") return evaluate(args);
   if (args.command == "knowledge-report") return knowledge_report(args);
+  if (args.command == "feedback-report") return feedback_report_command(args);
   std::cerr << (args.command.empty() ? std::string("nmo-cds: no command given")
                                      : "nmo-cds: unknown command " + args.command)
             << "\nTry 'nmo-cds --help'.\n";

@@ -1,6 +1,7 @@
 #include "service/hook_call.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <optional>
 
 #include "cards/card.hpp"
@@ -127,6 +128,11 @@ bool is_uuid(std::string_view t) {
 
 fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
                                     std::int64_t now) {
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  auto stage_start = Clock::now();
   auto parsed = fhir::parse_json(body, runtime.json_limits);
   if (!parsed) return parsed.problem();
   const rapidjson::Document& doc = *parsed;
@@ -155,6 +161,9 @@ fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view 
   if (!context->IsObject()) return invalid("context", "context must be an object");
   if (auto p = read_context(service, *context, input)) return *p;
   if (auto p = check_fhir_access(doc)) return *p;
+  HookOutcome outcome;
+  outcome.parse_seconds = seconds_since(stage_start);
+  stage_start = Clock::now();
 
   fhir::PatientRecord record;
   if (auto p = read_prefetch(service, doc, record)) return *p;
@@ -165,11 +174,20 @@ fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view 
   }
   if (record.version != fhir::FhirVersion::unknown) input.fhir_version = record.version;
 
+  outcome.gather_seconds = seconds_since(stage_start);
+  stage_start = Clock::now();
+
   const std::vector<cards::Card> cards = cards::evaluate(input, record, *runtime.knowledge);
-  HookOutcome outcome;
+  outcome.evaluate_seconds = seconds_since(stage_start);
+  stage_start = Clock::now();
   outcome.hook_instance = input.hook_instance;
+  outcome.patient_id = input.patient_id;
   outcome.body = cards::write_response(cards);
-  for (const auto& c : cards) outcome.rules.push_back(c.rule_id);
+  for (const auto& c : cards) {
+    outcome.rules.push_back(c.rule_id);
+    outcome.indicators.emplace_back(cards::indicator_name(c.indicator));
+  }
+  outcome.write_seconds = seconds_since(stage_start);
   return outcome;
 }
 

@@ -18,6 +18,10 @@ struct HookOutcome {
   std::string body;                 // {"cards":[...]}
   std::vector<std::string> rules;   // rule ids of the cards, in order
   std::string hook_instance;
+  std::vector<std::string> indicators;  // the cards' indicators (info | warning | critical), in order
+  std::string patient_id;               // context.patientId: for a pseudonym in logs, never logged as is
+  // Seconds spent in each stage: parse and validate the request, gather the data (prefetch), evaluate, write.
+  double parse_seconds = 0, gather_seconds = 0, evaluate_seconds = 0, write_seconds = 0;
 };
 
 /// Problems: invalid (400, with the JSON path), missing_data (412: data the service needs neither prefetched nor

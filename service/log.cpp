@@ -7,7 +7,12 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -99,6 +104,48 @@ void emit(Level level, std::string_view event, std::initializer_list<Field> fiel
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (enabled(level)) emit(level, event, fields);
+}
+
+namespace {
+
+std::mutex g_salt_mutex;
+std::string g_salt;  // written by set_pseudonym_salt before serving; read-only afterwards
+
+const std::string& salt() {
+  static const bool ready = [] {
+    std::lock_guard lock(g_salt_mutex);
+    if (g_salt.empty()) {
+      unsigned char random[32];
+      if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("no randomness for the log salt");
+      g_salt.assign(reinterpret_cast<const char*>(random), sizeof random);
+    }
+    return true;
+  }();
+  (void)ready;
+  return g_salt;
+}
+
+}  // namespace
+
+void set_pseudonym_salt(std::string_view value) {
+  std::lock_guard lock(g_salt_mutex);
+  g_salt.assign(value);
+}
+
+std::string pseudonym(std::string_view id) {
+  if (id.empty()) return {};
+  const std::string& key = salt();
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(id.data()),
+       id.size(), mac, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "p-";
+  for (unsigned int i = 0; i < 8 && i < len; ++i) {
+    out += kHex[mac[i] >> 4];
+    out += kHex[mac[i] & 0xF];
+  }
+  return out;
 }
 
 void announce(std::string_view event, std::initializer_list<Field> fields) { emit(Level::info, event, fields); }

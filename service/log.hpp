@@ -21,6 +21,11 @@ Level parse_level(std::string_view name);  // unknown → info
 bool enabled(Level level);
 /// {"time":"...","level":"...","event":"...", fields...}
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+/// Sets the salt of pseudonym(); empty: 32 random bytes, drawn once per process. Call before serving.
+void set_pseudonym_salt(std::string_view salt);
+/// A patient identifier as it may appear in a log line: "p-" + 16 hex digits of HMAC-SHA-256(salt, id), so
+/// lines about one patient correlate without naming them. Empty for an empty id.
+std::string pseudonym(std::string_view id);
 /// Start-up and shutdown lines: written at level info whatever the configured level.
 void announce(std::string_view event, std::initializer_list<Field> fields = {});
 

@@ -4,10 +4,14 @@
 #include <cctype>
 #include <chrono>
 
+#include "cards/card.hpp"
+#include "cards/knowledge_model.hpp"
 #include "service/feedback.hpp"
+#include "service/feedback_store.hpp"
 #include "service/hook_call.hpp"
 #include "service/http_errors.hpp"
 #include "service/log.hpp"
+#include "service/metrics.hpp"
 #include "service/services.hpp"
 
 namespace nmo::service {
@@ -15,7 +19,7 @@ namespace {
 
 using fhir::ProblemKind;
 
-enum class Route { discovery, service, feedback, healthz, readyz, none };
+enum class Route { discovery, service, feedback, healthz, readyz, metrics, none };
 
 struct Match {
   Route route = Route::none;
@@ -28,6 +32,7 @@ Match match(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") return {Route::healthz, {}};
   if (path == "/readyz") return {Route::readyz, {}};
+  if (path == "/metrics") return {Route::metrics, {}};
   if (path.substr(0, kPrefix.size()) != kPrefix) return {};
   path.remove_prefix(kPrefix.size());
   if (path.empty() || path == "/") return {Route::discovery, {}};
@@ -45,7 +50,8 @@ const char* allowed_methods(Route route) {
   switch (route) {
     case Route::discovery:
     case Route::healthz:
-    case Route::readyz: return "GET, OPTIONS";
+    case Route::readyz:
+    case Route::metrics: return "GET, OPTIONS";
     case Route::service:
     case Route::feedback: return "POST, OPTIONS";
     case Route::none: break;
@@ -60,6 +66,7 @@ const char* route_name(Route route) {
     case Route::feedback: return "feedback";
     case Route::healthz: return "healthz";
     case Route::readyz: return "readyz";
+    case Route::metrics: return "metrics";
     case Route::none: break;
   }
   return "unknown";
@@ -104,10 +111,9 @@ void Router::add_cors(const HttpRequest& request, HttpResponse& response) const 
   response.headers.emplace_back("Access-Control-Expose-Headers", "Content-Type");
 }
 
-HttpResponse Router::route(const HttpRequest& request, std::string& name, std::string& hook_instance,
-                           std::string& rules) const {
+HttpResponse Router::route(const HttpRequest& request, RequestInfo& info) const {
   const Match m = match(request.target);
-  name = route_name(m.route);
+  const std::string& name = info.route = route_name(m.route);
   if (m.route == Route::none) return error_response(ProblemKind::not_found, "no such resource");
 
   if (request.method == "OPTIONS") {
@@ -137,21 +143,21 @@ HttpResponse Router::route(const HttpRequest& request, std::string& name, std::s
     case Route::readyz:
       return ready_.load() ? json(200, R"({"status":"ready"})") : json(503, R"({"status":"stopping"})");
     case Route::discovery: return json(200, discovery_json());
+    case Route::metrics: {
+      HttpResponse r = json(200, metrics::render());
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      return r;
+    }
     default: break;
   }
 
   const ServiceDef* service = find_service(m.service_id);
   if (service == nullptr) return error_response(ProblemKind::not_found, "no such CDS service");
+  info.service = service->id;
   if (!is_json_content_type(request.header("content-type"))) {
     return error_response(ProblemKind::media_type, "Content-Type must be application/json");
   }
-  if (m.route == Route::feedback) {
-    auto entries = parse_feedback(request.body, runtime_);
-    if (!entries) return problem_response(entries.problem());
-    HttpResponse r = json(200, "");
-    r.content_type.clear();
-    return r;
-  }
+  if (m.route == Route::feedback) return feedback(service->id, request, info);
   auto outcome = call_hook(*service, request.body, runtime_, now_seconds());
   if (!outcome) {
     if (!outcome.problem().detail.empty()) {
@@ -160,34 +166,108 @@ HttpResponse Router::route(const HttpRequest& request, std::string& name, std::s
     }
     return problem_response(outcome.problem());
   }
-  hook_instance = outcome->hook_instance;
-  for (const auto& r : outcome->rules) rules += (rules.empty() ? "" : ",") + r;
+  info.hook_instance = outcome->hook_instance;
+  info.patient = log::pseudonym(outcome->patient_id);
+  info.cards = static_cast<std::int64_t>(outcome->rules.size());
+  info.parse_s = outcome->parse_seconds;
+  info.gather_s = outcome->gather_seconds;
+  info.evaluate_s = outcome->evaluate_seconds;
+  info.write_s = outcome->write_seconds;
+  metrics::record_stage(metrics::Stage::parse, outcome->parse_seconds);
+  metrics::record_stage(metrics::Stage::gather, outcome->gather_seconds);
+  metrics::record_stage(metrics::Stage::evaluate, outcome->evaluate_seconds);
+  metrics::record_stage(metrics::Stage::write, outcome->write_seconds);
+  for (std::size_t i = 0; i < outcome->rules.size(); ++i) {
+    info.rules += (info.rules.empty() ? "" : ",") + outcome->rules[i];
+    metrics::record_card(outcome->rules[i], outcome->indicators[i]);
+  }
   return json(200, std::move(outcome->body));
+}
+
+// CDS Hooks 2.0 §Feedback: validated, then stored durably before the 200; the rule comes from the card uuid.
+HttpResponse Router::feedback(const std::string& service_id, const HttpRequest& request, RequestInfo& info) const {
+  auto entries = parse_feedback(request.body, runtime_);
+  if (!entries) return problem_response(entries.problem());
+  if (!runtime_.feedback_store) return error_response(ProblemKind::unavailable, "no feedback store");
+  std::vector<FeedbackRecord> records;
+  for (auto& entry : *entries) {
+    FeedbackRecord r;
+    r.service_id = service_id;
+    if (const unsigned number = cards::rule_number_of_card_uuid(entry.card); number != 0) {
+      for (const auto& rule : runtime_.knowledge->rules()) {
+        if (cards::rule_number(rule.id) == number) r.rule = rule.id;
+      }
+    }
+    r.entry = std::move(entry);
+    records.push_back(std::move(r));
+  }
+  std::vector<bool> fresh;
+  try {
+    fresh = runtime_.feedback_store->put(records);
+  } catch (const FeedbackStoreError& e) {
+    log::write(log::Level::error, "feedback_store_failed", {{"detail", e.what()}});
+    return error_response(ProblemKind::unavailable, "the feedback store is unavailable; retry later");
+  }
+  std::int64_t stored = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const std::string& rule = records[i].rule.empty() ? std::string("unknown") : records[i].rule;
+    if (i < fresh.size() && fresh[i]) {
+      ++stored;
+      metrics::record_feedback(rule, records[i].entry.outcome);
+    }
+    if (info.rules.find(rule) == std::string::npos) info.rules += (info.rules.empty() ? "" : ",") + rule;
+  }
+  info.cards = stored;
+  HttpResponse r = json(200, "");
+  r.content_type.clear();
+  return r;
 }
 
 void Router::handle(HttpRequest request, Responder done) const { done(handle_now(request)); }
 
 HttpResponse Router::handle_now(const HttpRequest& request) const {
   const auto start = std::chrono::steady_clock::now();
-  std::string name, hook_instance, rules;
+  RequestInfo info;
   HttpResponse response;
   try {
-    response = route(request, name, hook_instance, rules);
+    response = route(request, info);
   } catch (const std::exception& e) {
-    log::write(log::Level::error, "internal_error", {{"route", name}, {"detail", e.what()}});
+    log::write(log::Level::error, "internal_error", {{"route", info.route}, {"detail", e.what()}});
     response = error_response(ProblemKind::internal, "internal error");
   }
   add_cors(request, response);
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (log::enabled(log::Level::info) && name != "healthz" && name != "readyz") {
-    log::write(log::Level::info, "request",
-               {{"method", request.method},
-                {"route", name},
-                {"status", static_cast<std::int64_t>(response.status)},
-                {"ms", ms},
-                {"hookInstance", hook_instance},
-                {"rules", rules}});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string& service = info.service.empty() ? info.route : info.service;
+  metrics::record_request(service, response.status, seconds);
+  const std::string& name = info.route;
+  if (log::enabled(log::Level::info) && name != "healthz" && name != "readyz" && name != "metrics") {
+    const std::int64_t status = response.status;
+    if (info.parse_s >= 0) {  // a CDS service call that reached the engine: stage timings too
+      log::write(log::Level::info, "request",
+                 {{"method", request.method},
+                  {"route", name},
+                  {"service", service},
+                  {"status", status},
+                  {"ms", seconds * 1000.0},
+                  {"parse_ms", info.parse_s * 1000.0},
+                  {"gather_ms", info.gather_s * 1000.0},
+                  {"evaluate_ms", info.evaluate_s * 1000.0},
+                  {"write_ms", info.write_s * 1000.0},
+                  {"hookInstance", info.hook_instance},
+                  {"patient", info.patient},
+                  {"cards", info.cards},
+                  {"rules", info.rules}});
+    } else {
+      log::write(log::Level::info, "request",
+                 {{"method", request.method},
+                  {"route", name},
+                  {"service", service},
+                  {"status", status},
+                  {"ms", seconds * 1000.0},
+                  {"hookInstance", info.hook_instance},
+                  {"cards", info.cards},
+                  {"rules", info.rules}});
+    }
   }
   return response;
 }
@@ -200,8 +280,10 @@ HttpResponse Router::transport_error(int status, std::string_view message, const
   HttpResponse response = error_response(kind, message);
   response.status = status;
   add_cors(request, response);
+  metrics::record_request("transport", status, 0.0);
   log::write(log::Level::info, "request",
-             {{"method", request.method}, {"route", "transport"}, {"status", static_cast<std::int64_t>(status)}});
+             {{"method", request.method}, {"route", "transport"}, {"service", "transport"},
+              {"status", static_cast<std::int64_t>(status)}});
   return response;
 }
 

@@ -3,11 +3,24 @@
 // CORS on every response, and the request log line. Thread-safe: handle() is const and shares only the Runtime.
 
 #include <atomic>
+#include <cstdint>
+#include <string>
 
 #include "service/runtime.hpp"
 #include "service/transport.hpp"
 
 namespace nmo::service {
+
+/// What one request did, for its log line and metrics.
+struct RequestInfo {
+  std::string route;        // route name: discovery, service, feedback, metrics, healthz, readyz, unknown
+  std::string service;      // the CDS service id when the route names a known one
+  std::string hook_instance;
+  std::string rules;        // rule ids of the cards returned, comma-separated
+  std::string patient;      // log::pseudonym of context.patientId
+  std::int64_t cards = -1;  // cards returned (service), entries stored (feedback); -1: not applicable
+  double parse_s = -1, gather_s = -1, evaluate_s = -1, write_s = -1;  // stage timings; -1: not reached
+};
 
 class Router final : public Handler {
  public:
@@ -20,8 +33,8 @@ class Router final : public Handler {
   void set_ready(bool ready) { ready_.store(ready); }
 
  private:
-  HttpResponse route(const HttpRequest& request, std::string& route_name, std::string& hook_instance,
-                     std::string& rules) const;
+  HttpResponse route(const HttpRequest& request, RequestInfo& info) const;
+  HttpResponse feedback(const std::string& service_id, const HttpRequest& request, RequestInfo& info) const;
   void add_cors(const HttpRequest& request, HttpResponse& response) const;
 
   const Runtime& runtime_;

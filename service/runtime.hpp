@@ -9,10 +9,13 @@
 
 namespace nmo::service {
 
+class FeedbackStore;
+
 struct Runtime {
   config::Config config;
   std::shared_ptr<const cards::KnowledgeBase> knowledge;
   fhir::JsonLimits json_limits;
+  std::shared_ptr<FeedbackStore> feedback_store;  // serve only; null elsewhere (feedback is then 503)
 };
 
 /// JSON limits from the configuration.

@@ -92,4 +92,22 @@ BOOST_AUTO_TEST_CASE(every_key_is_described_with_its_variable) {
   BOOST_TEST(text.find("shutdown_grace_ms") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(feedback_store_defaults_to_sqlite_and_postgres_needs_a_url) {
+  auto c = parse_config("");
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->feedback_store == "sqlite");
+  BOOST_TEST(c->feedback_sqlite_path == "feedback.db");
+  BOOST_TEST(c->log_pseudonym_salt.empty());
+  auto pg = parse_config(R"({"feedback":{"store":"postgres"}})");
+  BOOST_REQUIRE(!pg.ok());
+  BOOST_TEST(pg.problem().path == "feedback.postgres_url");
+  auto env = parse_config(R"({"feedback":{"store":"postgres"}})",
+                          {{"NMO_FEEDBACK_POSTGRES_URL", "postgresql://nmo:secret@db/nmo"}});
+  BOOST_REQUIRE(env.ok());
+  BOOST_TEST(env->feedback_postgres_url == "postgresql://nmo:secret@db/nmo");
+  auto bad = parse_config(R"({"feedback":{"store":"mysql"}})");
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.problem().path == "feedback.store");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
