@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs what nmo-cds needs to build and test, from Debian 12's apt, if it is missing. Run as root (or with sudo).
+# Usage: scripts/install-deps.sh [--bench]
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
-  libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev
+  libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev libbenchmark-dev
 )
+# --bench: also what the load benchmark (tests/bench/load.sh) drives, compares against and plots with.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk nginx gnuplot-nox)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
