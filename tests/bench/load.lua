@@ -31,10 +31,11 @@ f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.path = os.getenv("WRK_PATH") or "/"
 
+local rate = tonumber(os.getenv("RATE") or "")  -- nil (unset or empty): as fast as possible
 local interval, next_slot
 function init(args)
   local nthreads = tonumber(os.getenv("WRK_THREADS") or "2")
-  if os.getenv("RATE") then interval = 1000 * nthreads / tonumber(os.getenv("RATE")) end
+  if rate then interval = 1000 * nthreads / rate end
 end
 
 local function paced_delay()
@@ -45,12 +46,12 @@ local function paced_delay()
   if wait < 0 then return 0 end
   return wait
 end
-if os.getenv("RATE") then delay = paced_delay end  -- wrk paces only if a global delay() exists
+if rate then delay = paced_delay end  -- wrk paces only if a global delay() exists
 
 function done(summary, latency, requests)
   local secs = summary.duration / 1e6
   local e = summary.errors
   io.write(string.format("RESULT offered=%s rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d errors=%d\n",
-    os.getenv("RATE") or "max", summary.requests / secs, latency:percentile(50), latency:percentile(90),
+    rate and tostring(rate) or "max", summary.requests / secs, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, e.connect + e.read + e.write + e.status + e.timeout))
 end

@@ -56,6 +56,7 @@ if ((build)); then
 fi
 
 tmp=$(mktemp -d)
+chmod 755 "$tmp"  # nginx workers run as an unprivileged user and must read www/
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -75,6 +76,7 @@ for k in pv os; do
   "$build_root/bench-beast/service/nmo-cds" evaluate "${body[$k]}" --config config/service.json \
     >"$tmp/www${path[$k]}"
 done
+chmod -R a+rX "$tmp/www"
 
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(. /etc/os-release && echo "$PRETTY_NAME")"
 load_avg() { cut -d' ' -f1 /proc/loadavg; }
@@ -142,6 +144,7 @@ drive() {  # kind rate seconds
   local res
   res=$(BODY="${body[$1]}" WRK_PATH="${path[$1]}" RATE="$2" \
     wrk -t"$WRK_THREADS" -c"$conns" -d"${3}s" -s tests/bench/load.lua "http://127.0.0.1:$port" | grep '^RESULT')
+  case "$res" in *" errors=0") ;; *) echo "load.sh: $target answered with errors: $res" >&2 ;; esac
   echo "${res#RESULT }"
 }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
