@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs what nmo-cds needs to build and test, from Debian 12's apt, if it is missing. Run as root (or with sudo).
+# Usage: scripts/install-deps.sh [--bench]
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
-  libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev
-  clang-14 libclang-rt-14-dev
+  libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev libbenchmark-dev
   libsqlite3-dev libpq-dev
+  clang-14 libclang-rt-14-dev  # tests only: the sanitizer and libFuzzer build
   postgresql prometheus  # tests only: a private PostgreSQL cluster for the feedback store; promtool for /metrics
 )
+# --bench: also what the load benchmark (tests/bench/load.sh) drives, compares against and plots with.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk nginx gnuplot-nox)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

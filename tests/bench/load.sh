@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Load benchmark (issue #7), one command: builds release binaries of both transports, then drives a static nginx
+# baseline, the Beast build and the cpprestsdk build, one after the other on 127.0.0.1, with wrk and the bundled
+# patient-view and order-select requests. Per target: peak requests/s with p50/p99 latency, p99 at half of its
+# own peak (paced, see load.lua), a latency-vs-offered-load curve, and peak RSS (VmHWM); every figure also as a
+# ratio to nginx measured in the same run. Writes results.tsv, summary.md and latency.png to the output dir.
+#
+# The baseline: nginx from Debian, own temporary config, serving as a static file the very response the service
+# gives for the same request (same path, same size), request bodies read and discarded, access log on (the
+# service logs each request too), worker_processes = cores (the service runs one worker thread per core).
+#
+# Usage: tests/bench/load.sh [--duration SECONDS] [--soak] [--no-build] [--out DIR]
+#   --duration  seconds per measurement (default 10)
+#   --soak      also 5 minutes of the Beast build at half its peak, RSS sampled every 10 s (growth reported)
+#   --no-build  reuse the release builds in $BUILD_ROOT
+# Environment: BUILD_ROOT (default build: build/bench-beast, build/bench-cpprest), CONNS (wrk connections, 32),
+# WRK_THREADS (2). Needs root for the apt step only if wrk, nginx or gnuplot is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+duration=10 soak=0 build=1 out=""
+while (($#)); do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --soak) soak=1; shift ;;
+    --no-build) build=0; shift ;;
+    --out) out="$2"; shift 2 ;;
+    # Hooks for later runs, enabled once nmo-cds supports them:
+    #   --jwt rs384|es384  (issue #5): tests/bench/make_tokens generates the tokens before the run, jwt.lua sends
+    #                      a fresh one per request; ES384 is also reported against `openssl speed ecdsap384`.
+    #   --fetch            (issue #3): requests without prefetch, the service fetching from a local FHIR server.
+    --jwt|--fetch) echo "load.sh: $1 needs nmo-cds support that is not merged yet (issues #5, #3)" >&2; exit 2 ;;
+    *) echo "usage: $0 [--duration SECONDS] [--soak] [--no-build] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+build_root="${BUILD_ROOT:-build}"
+conns="${CONNS:-32}"
+export WRK_THREADS="${WRK_THREADS:-2}"
+out="${out:-$build_root/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+missing=0
+for tool in wrk nginx gnuplot; do command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || missing=1; done
+((missing == 0)) || ./scripts/install-deps.sh --bench
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+if ((build)); then
+  for t in beast cpprest; do
+    echo "=== build: release, $t transport ($build_root/bench-$t)"
+    cmake -S . -B "$build_root/bench-$t" -DCMAKE_BUILD_TYPE=Release -DNMO_BUILD_TESTS=OFF -DNMO_BUILD_BENCH=OFF \
+      -DNMO_TRANSPORT="$t" >/dev/null
+    cmake --build "$build_root/bench-$t" -j"$(nproc)" --target nmo-cds >/dev/null
+  done
+fi
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"  # nginx workers run as an unprivileged user and must read www/
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+declare -A body=(
+  [pv]=tests/fixtures/stories/aqp4_positive_on_azathioprine.json
+  [os]=tests/fixtures/stories/aqp4_positive_azathioprine_drafted.json
+)
+declare -A path=([pv]=/cds-services/nmosd-patient-view [os]=/cds-services/nmosd-order-select)
+
+# The baseline's documents: the service's own answers to the same requests.
+mkdir -p "$tmp/www/cds-services"
+for k in pv os; do
+  "$build_root/bench-beast/service/nmo-cds" evaluate "${body[$k]}" --config config/service.json \
+    >"$tmp/www${path[$k]}"
+done
+chmod -R a+rX "$tmp/www"
+
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(. /etc/os-release && echo "$PRETTY_NAME")"
+load_avg() { cut -d' ' -f1 /proc/loadavg; }
+
+# VmHWM (peak resident set) of a process and its children, in KiB.
+peak_rss_kib() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+start_nginx() {
+  cat >"$tmp/nginx.conf" <<CONF
+worker_processes $(nproc);
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  default_type application/json;
+  access_log $tmp/nginx-access.log;
+  keepalive_requests 100000;
+  client_body_temp_path $tmp/body;
+  server {
+    listen 127.0.0.1:0;
+    root $tmp/www;
+    # Static files answer GET; a POST gets 405, which error_page turns into the file with status 200.
+    location /cds-services/ { error_page 405 =200 \$uri; }
+  }
+}
+CONF
+  # nginx cannot pick an ephemeral port itself: find a free one.
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  sed -i "s/listen 127.0.0.1:0;/listen 127.0.0.1:$port;/" "$tmp/nginx.conf"
+  "$nginx_bin" -c "$tmp/nginx.conf" -p "$tmp" -e "$tmp/nginx-error.log" &
+  pid=$!
+}
+
+start_service() {  # transport
+  NMO_LISTEN_PORT=0 NMO_LOG_LEVEL=info "$build_root/bench-$1/service/nmo-cds" serve --config config/service.json \
+    >"$tmp/$1.log" 2>&1 &
+  pid=$!
+  port=""
+  for _ in $(seq 100); do
+    port=$(grep -o '"port":[0-9]*' "$tmp/$1.log" | head -1 | cut -d: -f2 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+}
+
+wait_ready() {
+  for _ in $(seq 100); do
+    curl -s -o /dev/null -X POST --data-binary "@${body[pv]}" -H 'Content-Type: application/json' \
+      "http://127.0.0.1:$port${path[pv]}" && return 0
+    sleep 0.1
+  done
+  echo "load.sh: $target did not start" >&2
+  exit 1
+}
+
+# One wrk run; prints the RESULT line's fields. kind: pv | os; rate: empty for as fast as possible.
+drive() {  # kind rate seconds
+  local res
+  res=$(BODY="${body[$1]}" WRK_PATH="${path[$1]}" RATE="$2" \
+    wrk -t"$WRK_THREADS" -c"$conns" -d"${3}s" -s tests/bench/load.lua "http://127.0.0.1:$port" | grep '^RESULT')
+  case "$res" in *" errors=0") ;; *) echo "load.sh: $target answered with errors: $res" >&2 ;; esac
+  echo "${res#RESULT }"
+}
+field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
+
+printf 'target\tkind\toffered\trps\tp50_us\tp90_us\tp99_us\tmax_us\terrors\tloadavg\n' >"$out/results.tsv"
+record() {  # target kind result
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(field "$3" offered)" "$(field "$3" rps)" \
+    "$(field "$3" p50_us)" "$(field "$3" p90_us)" "$(field "$3" p99_us)" "$(field "$3" max_us)" \
+    "$(field "$3" errors)" "$(load_avg)" >>"$out/results.tsv"
+}
+
+declare -A rss peak
+for target in nginx beast cpprest; do
+  echo "=== $target (load average $(load_avg))"
+  if [ "$target" = nginx ]; then start_nginx; else start_service "$target"; fi
+  pids+=("$pid")
+  wait_ready
+  drive pv "" 2 >/dev/null  # warm-up
+  for k in pv os; do
+    r=$(drive "$k" "" "$duration"); record "$target" "$k" "$r"
+    peak[$target-$k]=$(field "$r" rps)
+    echo "  $k peak: $r"
+  done
+  # Latency against offered load, as fractions of this target's own patient-view peak; 0.5 is the target's
+  # "p99 at half of peak load".
+  for frac in 0.1 0.25 0.5 0.75 0.9; do
+    rate=$(awk -v p="${peak[$target-pv]}" -v f="$frac" 'BEGIN { printf "%d", p * f }')
+    r=$(drive pv "$rate" "$duration"); record "$target" pv-paced "$r"
+    echo "  pv at $frac of peak: $r"
+  done
+  rate=$(awk -v p="${peak[$target-os]}" 'BEGIN { printf "%d", p * 0.5 }')
+  r=$(drive os "$rate" "$duration"); record "$target" os-paced "$r"
+  echo "  os at 0.5 of peak: $r"
+  rss[$target]=$(peak_rss_kib "$pid")
+  echo "  peak RSS ${rss[$target]} KiB"
+
+  if ((soak)) && [ "$target" = beast ]; then
+    rate=$(awk -v p="${peak[beast-pv]}" 'BEGIN { printf "%d", p * 0.5 }')
+    echo "  soak: 300 s at $rate req/s"
+    BODY="${body[pv]}" WRK_PATH="${path[pv]}" RATE="$rate" \
+      wrk -t"$WRK_THREADS" -c"$conns" -d300s -s tests/bench/load.lua "http://127.0.0.1:$port" >"$tmp/soak.txt" &
+    wrk_pid=$!
+    printf 'seconds\tvmrss_kib\n' >"$out/soak.tsv"
+    for s in $(seq 0 10 290); do
+      printf '%s\t%s\n' "$s" "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" >>"$out/soak.tsv"
+      sleep 10
+    done
+    wait "$wrk_pid"
+    grep '^RESULT' "$tmp/soak.txt" | sed 's/^/  soak: /'
+  fi
+
+  kill -TERM "$pid"; wait "$pid" || true
+  pids=("${pids[@]/$pid}")
+done
+
+# Summary: each figure and its ratio to nginx.
+{
+  echo "Load benchmark, $(date -u +%Y-%m-%d) on $machine; wrk -t$WRK_THREADS -c$conns, ${duration} s per point,"
+  echo "load generator on the same machine. Load average at each point is in results.tsv."
+  echo
+  echo "| target | patient-view req/s | p50 / p99 at peak (ms) | order-select req/s | p99 at half peak, pv / os (ms) | peak RSS (MB) |"
+  echo "|---|---|---|---|---|---|"
+  for t in nginx beast cpprest; do
+    awk -F'\t' -v t="$t" -v rss="${rss[$t]}" '
+      $1 == t && $2 == "pv" { pv = $4; p50 = $5; p99 = $7 }
+      $1 == t && $2 == "os" { os = $4 }
+      $1 == t && $2 == "pv-paced" && ++n == 3 { hp = $7 }
+      $1 == t && $2 == "os-paced" { ho = $7 }
+      END { printf "| %s | %.0f | %.2f / %.2f | %.0f | %.2f / %.2f | %.1f |\n", t, pv, p50 / 1000, p99 / 1000, os,
+            hp / 1000, ho / 1000, rss / 1024 }' "$out/results.tsv"
+  done
+  echo
+  echo "Ratios to nginx (throughput: higher is better; latency and RSS: lower is better):"
+  echo
+  echo "| transport | patient-view req/s | order-select req/s | p50 at peak | p99 at peak | p99 at half peak (pv) | peak RSS |"
+  echo "|---|---|---|---|---|---|---|"
+  for t in beast cpprest; do
+    awk -F'\t' -v t="$t" -v r="${rss[$t]}" -v rn="${rss[nginx]}" '
+      { k = $1 SUBSEP $2 }
+      $2 == "pv" { pv[$1] = $4; p50[$1] = $5; p99[$1] = $7 }
+      $2 == "os" { os[$1] = $4 }
+      $2 == "pv-paced" && ++n[$1] == 3 { hp[$1] = $7 }
+      END { printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", t, pv[t] / pv["nginx"], os[t] / os["nginx"],
+            p50[t] / p50["nginx"], p99[t] / p99["nginx"], hp[t] / hp["nginx"], r / rn }' "$out/results.tsv"
+  done
+  if [ -f "$out/soak.tsv" ]; then
+    echo
+    awk -F'\t' 'NR == 2 { first = $2 } NR == 8 { minute = $2 } NR > 1 { last = $2 }
+      END { printf "Soak (Beast, 300 s at half peak): VmRSS %.1f MB at start, %.1f MB after 1 min, %.1f MB at the end.\n",
+            first / 1024, minute / 1024, last / 1024 }' "$out/soak.tsv"
+  fi
+} | tee "$out/summary.md"
+
+# Plot: p50 and p99 against the achieved load (paced runs), one colour per target.
+for t in nginx beast cpprest; do
+  awk -F'\t' -v t="$t" '$1 == t && $2 == "pv-paced" { print $4, $5 / 1000, $7 / 1000 }' "$out/results.tsv" \
+    >"$out/curve-$t.dat"
+done
+gnuplot <<PLOT
+set terminal pngcairo size 800,480 font ",10"
+set output "$out/latency.png"
+set title "Latency against offered load, patient-view call ($(date -u +%Y-%m-%d), $(nproc) cores, wrk on the same machine)"
+set xlabel "achieved load (requests/s), paced at 10, 25, 50, 75, 90 % of each target's peak"
+set ylabel "latency (ms)"
+set logscale y
+set grid
+set key top left
+plot "$out/curve-nginx.dat" using 1:3 with linespoints lc rgb "#555555" pt 7 title "nginx static p99", \
+     "$out/curve-nginx.dat" using 1:2 with linespoints lc rgb "#555555" dt 2 pt 6 title "nginx static p50", \
+     "$out/curve-beast.dat" using 1:3 with linespoints lc rgb "#1f77b4" pt 7 title "nmo-cds Beast p99", \
+     "$out/curve-beast.dat" using 1:2 with linespoints lc rgb "#1f77b4" dt 2 pt 6 title "nmo-cds Beast p50", \
+     "$out/curve-cpprest.dat" using 1:3 with linespoints lc rgb "#d62728" pt 7 title "nmo-cds cpprestsdk p99", \
+     "$out/curve-cpprest.dat" using 1:2 with linespoints lc rgb "#d62728" dt 2 pt 6 title "nmo-cds cpprestsdk p50"
+PLOT
+echo "results: $out (results.tsv, summary.md, latency.png)"
