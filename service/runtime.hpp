@@ -6,6 +6,7 @@
 #include "cards/knowledge_base.hpp"
 #include "config/service_config.hpp"
 #include "fhir/json.hpp"
+#include "service/auth.hpp"
 
 namespace nmo::service {
 
@@ -13,6 +14,8 @@ struct Runtime {
   config::Config config;
   std::shared_ptr<const cards::KnowledgeBase> knowledge;
   fhir::JsonLimits json_limits;
+  /// Verifies the JWT of discovery, service and feedback calls; null refuses them all (401).
+  std::shared_ptr<const Authenticator> authenticator;
 };
 
 /// JSON limits from the configuration.
