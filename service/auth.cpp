@@ -93,7 +93,7 @@ void Authenticator::authenticate_at(const HttpRequest& request, std::int64_t now
     finish(done, std::move(outcome));
     return;
   }
-  const auto& jku = parsed.token.jku;
+  const std::string& jku = parsed.token.jku;
   if (!jku.empty() &&
       std::find(issuer->jku_allowlist.begin(), issuer->jku_allowlist.end(), jku) == issuer->jku_allowlist.end()) {
     outcome.reason = Reason::jku_not_allowed;
@@ -101,7 +101,7 @@ void Authenticator::authenticate_at(const HttpRequest& request, std::int64_t now
     return;
   }
   auto token = std::make_shared<jwt::Token>(std::move(parsed.token));
-  keys_->find_key(*issuer, jku, token->kid, monotonic,
+  keys_->find_key(*issuer, token->jku, token->kid, monotonic,
                   [this, token, now, done](std::shared_ptr<const jwt::PublicKey> key) {
                     AuthOutcome result;
                     if (!key) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,7 @@ enum class Reason {
   not_configured,      // no authenticator configured: every call is refused
 };
 const char* reason_code(Reason reason);
+inline std::ostream& operator<<(std::ostream& out, Reason reason) { return out << reason_code(reason); }
 
 /// The algorithms CDS Hooks 2.0 names or this service supports. Anything else is refused.
 /// CDS Hooks 2.0 §Trusting CDS Clients: "ES384 and RS384 ... SHALL support"; none and HS* "SHALL NOT" be accepted.
