@@ -41,6 +41,11 @@ std::function<void*(Config&)> at_auth(M Auth::*member) {
   return [member](Config& c) -> void* { return &(c.auth.*member); };
 }
 
+template <class M>
+std::function<void*(Config&)> at_tls(M Tls::*member) {
+  return [member](Config& c) -> void* { return &(c.tls.*member); };
+}
+
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       {"listen.address", Type::string, 0, 0, at(&Config::listen_address), "IP address to listen on"},
@@ -95,6 +100,11 @@ const std::vector<Field>& fields() {
        at_auth(&Auth::jwks_refetch_interval_seconds), "an unknown kid refetches a jku at most this often"},
       {"auth.jwks_max_bytes", Type::integer, 1024, 1u << 20, at_auth(&Auth::jwks_max_bytes),
        "largest JWK Set fetched from a jku"},
+      {"tls.certificate_file", Type::string, 0, 0, at_tls(&Tls::certificate_file),
+       "PEM certificate chain; set: serve HTTPS (TLS 1.2+, reloaded on SIGHUP); relative to the config file"},
+      {"tls.private_key_file", Type::string, 0, 0, at_tls(&Tls::private_key_file), "PEM private key"},
+      {"tls.client_ca_file", Type::string, 0, 0, at_tls(&Tls::client_ca_file),
+       "PEM CA certificates; set: mutual TLS (clients must present a certificate it signed)"},
   };
   return table;
 }
@@ -219,6 +229,12 @@ std::optional<Problem> check_values(const Config& c) {
   if (c.knowledge_dir.empty()) return bad("knowledge_dir", "knowledge_dir: must not be empty");
   if (c.auth.mode != "required" && c.auth.mode != "development") {
     return bad("auth.mode", "auth.mode: expected required or development");
+  }
+  if (c.tls.certificate_file.empty() != c.tls.private_key_file.empty()) {
+    return bad("tls.private_key_file", "tls: certificate_file and private_key_file go together");
+  }
+  if (!c.tls.client_ca_file.empty() && c.tls.certificate_file.empty()) {
+    return bad("tls.client_ca_file", "tls.client_ca_file: needs tls.certificate_file");
   }
   static const std::vector<std::string> algs = {"ES384", "RS384", "ES256", "RS256", "PS384"};
   if (c.auth.algorithms.empty()) return bad("auth.algorithms", "auth.algorithms: must not be empty");

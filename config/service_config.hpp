@@ -41,6 +41,13 @@ struct Auth {
   std::uint64_t jwks_max_bytes = 65536;
 };
 
+// TLS serving (PEM files, relative to the config file's directory). No certificate file: plain HTTP.
+struct Tls {
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string client_ca_file;  // set: mutual TLS, clients must present a certificate signed by it
+};
+
 struct Config {
   std::string listen_address = "127.0.0.1";
   std::uint64_t listen_port = 8080;
@@ -52,6 +59,7 @@ struct Config {
   std::string log_level = "info";  // debug | info | warn | error
   std::string knowledge_dir = "knowledge";  // relative paths are relative to the config file's directory
   Auth auth;
+  Tls tls;
 };
 
 using Environment = std::vector<std::pair<std::string, std::string>>;

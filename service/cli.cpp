@@ -238,6 +238,7 @@ int serve(const Args& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reloads the TLS certificate
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -254,6 +255,13 @@ int serve(const Args& args) {
   options.max_connections = c.limits.max_connections;
   options.max_requests_per_connection = c.limits.max_requests_per_connection;
   options.max_pipelined = c.limits.max_pipelined;
+  const auto beside_config = [&args](const std::string& file) {
+    if (file.empty() || fs::path(file).is_absolute()) return file;
+    return (fs::path(args.config).parent_path() / file).string();
+  };
+  options.tls_certificate_file = beside_config(c.tls.certificate_file);
+  options.tls_private_key_file = beside_config(c.tls.private_key_file);
+  options.tls_client_ca_file = beside_config(c.tls.client_ca_file);
 
   Router router(runtime);
   auto transport = make_transport(options, router);
@@ -278,10 +286,20 @@ int serve(const Args& args) {
               {"transport", transport->name()},
               {"public_base_url", c.public_base_url},
               {"auth", c.auth.mode},
+              {"tls", transport->tls()},
               {"knowledge", knowledge}});
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    try {
+      transport->reload_tls();
+      log::announce("tls_reloaded", {{"tls", transport->tls()}});
+    } catch (const std::exception& e) {
+      log::write(log::Level::error, "tls_reload_failed", {{"reason", e.what()}});
+    }
+  }
   log::announce("stopping",
              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});

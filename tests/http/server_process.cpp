@@ -97,6 +97,11 @@ std::string ServerConfig::to_json() const {
   }
   j += "},";
   if (!log_level.empty()) j += "\"log_level\":" + json_string(log_level) + ",";
+  if (!tls_certificate_file.empty()) {
+    j += "\"tls\":{\"certificate_file\":" + json_string(tls_certificate_file) +
+         ",\"private_key_file\":" + json_string(tls_private_key_file) +
+         ",\"client_ca_file\":" + json_string(tls_client_ca_file) + "},";
+  }
   j += "\"knowledge_dir\":" + json_string(source_dir() + "/config/knowledge") + ",";
   if (threads) j += "\"threads\":" + std::to_string(*threads) + ",";
   j += "\"limits\":{\"max_body_bytes\":" + std::to_string(max_body_bytes);

@@ -36,6 +36,9 @@ struct ServerConfig {
   std::string public_base_url = "http://127.0.0.1:0";
   std::vector<std::string> algorithms;  // auth.algorithms; empty: the server's default
   std::string log_level;                // "" : the server's default
+  std::string tls_certificate_file;     // set: HTTPS
+  std::string tls_private_key_file;
+  std::string tls_client_ca_file;
   /// When set, the server is started with this configuration file instead of one written from the fields.
   std::string config_file;
 
