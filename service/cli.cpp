@@ -42,7 +42,7 @@ constexpr const char* kDefaultConfig = "config/service.json";
 const char* kUsage = R"(nmo-cds — CDS Hooks 2.0 service for neuromyelitis optica spectrum disorder (NMOSD)
 
 Usage:
-  nmo-cds serve [--config FILE]             serve CDS Hooks over HTTP until SIGTERM or SIGINT
+  nmo-cds serve [--config FILE]             serve CDS Hooks until SIGTERM or SIGINT; SIGHUP reloads TLS
   nmo-cds check-config [FILE]               validate a configuration and its knowledge files, then exit
   nmo-cds evaluate REQUEST.json [--config FILE] [--now DATETIME]
                                             run the engine on a CDS Hooks request file (no server) and

@@ -273,7 +273,7 @@ BOOST_AUTO_TEST_CASE(development_mode_still_verifies_a_token_that_is_sent) {
   s.iss = "https://sandbox.cds-hooks.org";
   s.kid = "44823f3d-0b01-4a6c-a80e-b9d3e8a7226f";
   s.jku = "https://sandbox.cds-hooks.org/.well-known/jwks.json";
-  s.aud = "http://127.0.0.1:8080/cds-services";
+  s.aud = "http://localhost:8080/cds-services";  // the development config's public_base_url
   s.iat = now();
   s.exp = s.iat + 300;
   const auto r = exchange(server.port(), with_token(get("/cds-services"), ec_key().token(s)));
