@@ -31,7 +31,8 @@ bool is_acceptable_jku(std::string_view url) {
   if (url.rfind("http://", 0) != 0) return false;
   const std::string_view rest = url.substr(7);
   for (std::string_view host : {"127.0.0.1", "[::1]", "localhost"}) {
-    if (rest.rfind(host, 0) == 0 && (rest.size() == host.size() || rest[host.size()] == ':' || rest[host.size()] == '/')) {
+    if (rest.rfind(host, 0) == 0 &&
+        (rest.size() == host.size() || rest[host.size()] == ':' || rest[host.size()] == '/')) {
       return true;
     }
   }

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <chrono>
 
-
 namespace nmo::service {
 namespace {
 
@@ -101,22 +100,21 @@ void Authenticator::authenticate_at(const HttpRequest& request, std::int64_t now
     return;
   }
   auto token = std::make_shared<jwt::Token>(std::move(parsed.token));
-  keys_->find_key(*issuer, token->jku, token->kid, monotonic,
-                  [this, token, now, done](std::shared_ptr<const jwt::PublicKey> key) {
-                    AuthOutcome result;
-                    if (!key) {
-                      result.reason = Reason::unknown_kid;
-                    } else {
-                      result.reason = jwt::verify_signature(*token, *key);
-                    }
-                    if (result.reason == Reason::ok) {
-                      // Remembered until the token could no longer be accepted (exp plus the skew).
-                      result.reason =
-                          replay_.remember(token->iss, token->jti, *token->exp + options_.skew_seconds, now);
-                    }
-                    if (result.reason == Reason::ok) result.iss = token->iss;
-                    finish(done, std::move(result));
-                  });
+  keys_->find_key(
+      *issuer, token->jku, token->kid, monotonic, [this, token, now, done](std::shared_ptr<const jwt::PublicKey> key) {
+        AuthOutcome result;
+        if (!key) {
+          result.reason = Reason::unknown_kid;
+        } else {
+          result.reason = jwt::verify_signature(*token, *key);
+        }
+        if (result.reason == Reason::ok) {
+          // Remembered until the token could no longer be accepted (exp plus the skew).
+          result.reason = replay_.remember(token->iss, token->jti, *token->exp + options_.skew_seconds, now);
+        }
+        if (result.reason == Reason::ok) result.iss = token->iss;
+        finish(done, std::move(result));
+      });
 }
 
 }  // namespace nmo::service

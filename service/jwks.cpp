@@ -25,8 +25,8 @@ std::shared_ptr<const jwt::PublicKey> KeyStore::lookup_locked(const std::string&
   return nullptr;
 }
 
-void KeyStore::find_key(const TrustedIssuer& issuer, const std::string& jku, const std::string& kid,
-                        std::int64_t now, std::function<void(std::shared_ptr<const jwt::PublicKey>)> done) {
+void KeyStore::find_key(const TrustedIssuer& issuer, const std::string& jku, const std::string& kid, std::int64_t now,
+                        std::function<void(std::shared_ptr<const jwt::PublicKey>)> done) {
   for (const auto& k : issuer.static_keys) {
     if (k.kid == kid) {
       done(std::make_shared<const jwt::PublicKey>(k));
@@ -72,7 +72,7 @@ void KeyStore::find_key(const TrustedIssuer& issuer, const std::string& jku, con
 }
 
 void KeyStore::fetch(const std::string& jku, std::int64_t now) {
-  fetcher_(jku, options_.max_jwks_bytes, [this, jku, now](std::optional<std::string> body) {
+  fetcher_(jku, options_.max_jwks_bytes, [this, self = shared_from_this(), jku, now](std::optional<std::string> body) {
     std::vector<std::function<void()>> waiters;
     {
       std::lock_guard lock(mutex_);

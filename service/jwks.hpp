@@ -29,12 +29,13 @@ struct TrustedIssuer {
 };
 
 struct KeyStoreOptions {
-  std::int64_t cache_ttl_seconds = 3600;      // a fetched set is used this long, then refetched when needed
-  std::int64_t refetch_interval_seconds = 60; // an unknown kid refetches at most once per this interval
+  std::int64_t cache_ttl_seconds = 3600;       // a fetched set is used this long, then refetched when needed
+  std::int64_t refetch_interval_seconds = 60;  // an unknown kid refetches at most once per this interval
   std::size_t max_jwks_bytes = 65536;
 };
 
-class KeyStore {
+/// Create with std::make_shared: a fetch in flight holds the store alive.
+class KeyStore : public std::enable_shared_from_this<KeyStore> {
  public:
   /// `fetcher` may be empty: jku sets are then never fetched (only static keys are used).
   KeyStore(std::vector<TrustedIssuer> issuers, KeyStoreOptions options, Fetcher fetcher);

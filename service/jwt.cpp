@@ -87,10 +87,10 @@ std::shared_ptr<EVP_PKEY> ec_key(const std::string& crv, const std::string& x, c
 
 std::shared_ptr<EVP_PKEY> rsa_key(const std::string& n, const std::string& e) {
   if (n.empty() || e.empty() || e.size() > 8) return nullptr;
-  std::unique_ptr<BIGNUM, BnFree> bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
-                                                 static_cast<int>(n.size()), nullptr));
-  std::unique_ptr<BIGNUM, BnFree> bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
-                                                 static_cast<int>(e.size()), nullptr));
+  std::unique_ptr<BIGNUM, BnFree> bn_n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
+  std::unique_ptr<BIGNUM, BnFree> bn_e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
   if (!bn_n || !bn_e || BN_num_bits(bn_n.get()) < 2048 || BN_num_bits(bn_n.get()) > 16384) return nullptr;
   std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
@@ -149,8 +149,8 @@ std::optional<rapidjson::Document> decode_object(std::string_view part) {
 struct AlgInfo {
   const EVP_MD* md;
   const char* kty;
-  const char* crv;     // EC only
-  std::size_t half;    // EC: bytes of R (and of S)
+  const char* crv;   // EC only
+  std::size_t half;  // EC: bytes of R (and of S)
   bool pss;
 };
 
@@ -187,28 +187,50 @@ std::optional<std::string> ecdsa_raw_to_der(std::string_view raw, std::size_t ha
 
 const char* reason_code(Reason reason) {
   switch (reason) {
-    case Reason::ok: return "ok";
-    case Reason::no_token: return "no_token";
-    case Reason::malformed: return "malformed";
-    case Reason::alg_not_allowed: return "alg_not_allowed";
-    case Reason::bad_typ: return "bad_typ";
-    case Reason::missing_kid: return "missing_kid";
-    case Reason::missing_claim: return "missing_claim";
-    case Reason::unknown_issuer: return "unknown_issuer";
-    case Reason::wrong_audience: return "wrong_audience";
-    case Reason::expired: return "expired";
-    case Reason::not_yet_valid: return "not_yet_valid";
-    case Reason::issued_in_future: return "issued_in_future";
-    case Reason::lifetime_too_long: return "lifetime_too_long";
-    case Reason::tenant_not_allowed: return "tenant_not_allowed";
-    case Reason::jku_not_allowed: return "jku_not_allowed";
-    case Reason::unknown_kid: return "unknown_kid";
-    case Reason::key_mismatch: return "key_mismatch";
-    case Reason::bad_signature: return "bad_signature";
-    case Reason::replayed: return "replayed";
-    case Reason::replay_cache_full: return "replay_cache_full";
-    case Reason::not_loopback: return "unsigned_not_loopback";
-    case Reason::not_configured: return "auth_not_configured";
+    case Reason::ok:
+      return "ok";
+    case Reason::no_token:
+      return "no_token";
+    case Reason::malformed:
+      return "malformed";
+    case Reason::alg_not_allowed:
+      return "alg_not_allowed";
+    case Reason::bad_typ:
+      return "bad_typ";
+    case Reason::missing_kid:
+      return "missing_kid";
+    case Reason::missing_claim:
+      return "missing_claim";
+    case Reason::unknown_issuer:
+      return "unknown_issuer";
+    case Reason::wrong_audience:
+      return "wrong_audience";
+    case Reason::expired:
+      return "expired";
+    case Reason::not_yet_valid:
+      return "not_yet_valid";
+    case Reason::issued_in_future:
+      return "issued_in_future";
+    case Reason::lifetime_too_long:
+      return "lifetime_too_long";
+    case Reason::tenant_not_allowed:
+      return "tenant_not_allowed";
+    case Reason::jku_not_allowed:
+      return "jku_not_allowed";
+    case Reason::unknown_kid:
+      return "unknown_kid";
+    case Reason::key_mismatch:
+      return "key_mismatch";
+    case Reason::bad_signature:
+      return "bad_signature";
+    case Reason::replayed:
+      return "replayed";
+    case Reason::replay_cache_full:
+      return "replay_cache_full";
+    case Reason::not_loopback:
+      return "unsigned_not_loopback";
+    case Reason::not_configured:
+      return "auth_not_configured";
   }
   return "unknown";
 }
@@ -223,12 +245,18 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   int bits = 0;
   for (const char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -409,9 +437,9 @@ Reason verify_signature(const Token& token, const PublicKey& key) {
   } else if (key.kty == "RSA") {
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return Reason::key_mismatch;
   }
-  const int rc = EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                                  signature.size(), reinterpret_cast<const unsigned char*>(token.signing_input.data()),
-                                  token.signing_input.size());
+  const int rc =
+      EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                       reinterpret_cast<const unsigned char*>(token.signing_input.data()), token.signing_input.size());
   return rc == 1 ? Reason::ok : Reason::bad_signature;
 }
 

@@ -92,11 +92,11 @@ struct ParseResult {
 ParseResult parse(std::string_view compact, const std::vector<std::string>& allowed_algorithms);
 
 struct ClaimPolicy {
-  std::string audience;                   // the exact URL of the endpoint called
-  std::int64_t now = 0;                   // seconds since the epoch
-  std::int64_t skew_seconds = 60;         // allowed clock difference
+  std::string audience;                      // the exact URL of the endpoint called
+  std::int64_t now = 0;                      // seconds since the epoch
+  std::int64_t skew_seconds = 60;            // allowed clock difference
   std::int64_t max_lifetime_seconds = 3600;  // exp - iat at most this
-  std::vector<std::string> tenants;       // empty: tenant not checked
+  std::vector<std::string> tenants;          // empty: tenant not checked
 };
 
 /// Checks aud, exp, nbf, iat, lifetime and tenant (iss is checked by the caller against its allowlist first).
@@ -120,8 +120,8 @@ class ReplayCache {
   void purge(std::int64_t now);
   std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::int64_t> expiry_;             // iss + '\n' + jti → exp
-  std::multimap<std::int64_t, std::string> by_expiry_;      // exp → key
+  std::map<std::string, std::int64_t> expiry_;          // iss + '\n' + jti → exp
+  std::multimap<std::int64_t, std::string> by_expiry_;  // exp → key
 };
 
 }  // namespace nmo::service::jwt

@@ -27,8 +27,7 @@ const TestKey& rsa_key() {
 }
 
 std::int64_t now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 int jti_counter = 0;
@@ -62,8 +61,8 @@ ServerConfig production(const TempDir& dir) {
   dir.write("keys.json", jwks({ec_key().jwk(), rsa_key().jwk()}));
   ServerConfig c;
   c.config_file = source_dir() + "/config/production.json";
-  (void)dir.write("issuers.json", R"({"issuers":[{"iss":")" + kIss + R"(","jwks_file":"keys.json","jku":[")" +
-                                      kJku + R"("]}]})");
+  (void)dir.write("issuers.json",
+                  R"({"issuers":[{"iss":")" + kIss + R"(","jwks_file":"keys.json","jku":[")" + kJku + R"("]}]})");
   return c;
 }
 
@@ -79,7 +78,8 @@ struct ProductionServer {
   HttpResponse call(const std::string& token, const std::string& path = kService) {
     HttpRequest r = path == "/cds-services" ? get(path) : post_json(path, patient_view_body());
     if (path.size() > 9 && path.substr(path.size() - 9) == "/feedback") {
-      r = post_json(path, R"({"feedback":[{"card":"c1","outcome":"overridden","outcomeTimestamp":"2026-11-24T10:00:00Z"}]})");
+      r = post_json(path,
+                    R"({"feedback":[{"card":"c1","outcome":"overridden","outcomeTimestamp":"2026-11-24T10:00:00Z"}]})");
     }
     return exchange(server.port(), token.empty() ? r : with_token(r, token));
   }
@@ -231,8 +231,8 @@ BOOST_AUTO_TEST_CASE(log_names_the_reason_but_never_the_token_or_the_patient) {
   BOOST_CHECK(log.find("\"reason\":\"unknown_kid\"") != std::string::npos);
   BOOST_CHECK(log.find("\"reason\":\"replayed\"") != std::string::npos);
   for (const std::string& secret : {good, bad}) {
-    for (const std::string& part : {secret.substr(0, secret.find('.')),
-                                    secret.substr(secret.find('.') + 1, 40), secret.substr(secret.rfind('.') + 1)}) {
+    for (const std::string& part : {secret.substr(0, secret.find('.')), secret.substr(secret.find('.') + 1, 40),
+                                    secret.substr(secret.rfind('.') + 1)}) {
       BOOST_CHECK_MESSAGE(log.find(part) == std::string::npos, "a token part is in the log");
     }
   }

@@ -26,7 +26,7 @@ namespace {
 
 struct TlsClient {
   int min_version = TLS1_2_VERSION;
-  int max_version = 0;  // 0: the highest
+  int max_version = 0;         // 0: the highest
   std::string verify_ca_file;  // the server's certificate must chain to it
   std::string cert_file, key_file;
 };
@@ -166,7 +166,8 @@ BOOST_AUTO_TEST_CASE(mutual_tls_requires_a_valid_client_certificate_from_the_ca)
     ca += std::string(std::istreambuf_iterator<char>(in), {});
   }
   ServerProcess server(tls_config(server_files, dir.write("client-ca.pem", ca)));
-  BOOST_CHECK_EQUAL(tls_get(server.port(), {TLS1_2_VERSION, 0, server_files.cert, client.cert, client.key}).status, 200);
+  BOOST_CHECK_EQUAL(tls_get(server.port(), {TLS1_2_VERSION, 0, server_files.cert, client.cert, client.key}).status,
+                    200);
   BOOST_CHECK_EQUAL(tls_get(server.port(), {TLS1_2_VERSION, 0, server_files.cert, "", ""}).status, 0);
   BOOST_CHECK_EQUAL(tls_get(server.port(), {TLS1_2_VERSION, 0, server_files.cert, stranger.cert, stranger.key}).status,
                     0);

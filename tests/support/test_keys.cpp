@@ -158,8 +158,8 @@ std::string TestKey::certificate_pem(const std::string& common_name, long from_d
   X509_gmtime_adj(X509_getm_notAfter(x), (from_days + days) * 86400L);
   X509_set_pubkey(x, key_.get());
   X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(x, name);
   check(X509_sign(x, key_.get(), EVP_sha256()) > 0, "X509_sign");
   BIO* bio = BIO_new(BIO_s_mem());

@@ -62,7 +62,9 @@ std::string unsigned_token(const std::string& header, const std::string& payload
 
 BOOST_AUTO_TEST_SUITE(jwt)
 
-BOOST_AUTO_TEST_CASE(valid_es384_token_verifies) { BOOST_TEST(full_check(ec384().token(spec()), ec384()) == Reason::ok); }
+BOOST_AUTO_TEST_CASE(valid_es384_token_verifies) {
+  BOOST_TEST(full_check(ec384().token(spec()), ec384()) == Reason::ok);
+}
 
 BOOST_AUTO_TEST_CASE(valid_rs384_token_verifies) {
   BOOST_TEST(full_check(rsa().token(spec("RS384")), rsa()) == Reason::ok);
@@ -135,8 +137,8 @@ BOOST_AUTO_TEST_CASE(audience_must_be_the_endpoint_url_as_string_or_one_element_
   s.aud = "https://cds.test/cds-services";
   BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::wrong_audience);
   const std::string header = R"({"alg":"ES384","typ":"JWT","kid":"k"})";
-  auto two = parse(unsigned_token(header, R"({"iss":"i","aud":[")" + kAud + R"(","x"],"exp":2,"iat":1,"jti":"j"})"),
-                   kAll);
+  auto two =
+      parse(unsigned_token(header, R"({"iss":"i","aud":[")" + kAud + R"(","x"],"exp":2,"iat":1,"jti":"j"})"), kAll);
   BOOST_REQUIRE(two.reason == Reason::ok);
   BOOST_TEST(check_claims(two.token, policy()) == Reason::wrong_audience);
 }
