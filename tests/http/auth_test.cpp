@@ -1,8 +1,15 @@
 // CDS Hooks 2.0 §Trusting CDS Clients through the real binary (issue 5, items 1, 3 and 7): the shipped
 // production configuration (config/production.json) with the test's own issuer, keys generated here.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <csignal>
+#include <thread>
 
 #include "tests/http/http_checks.hpp"
 #include "tests/http/server_process.hpp"
@@ -278,6 +285,83 @@ BOOST_AUTO_TEST_CASE(development_mode_still_verifies_a_token_that_is_sent) {
   s.exp = s.iat + 300;
   const auto r = exchange(server.port(), with_token(get("/cds-services"), ec_key().token(s)));
   BOOST_CHECK_EQUAL(r.status, 401);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A one-route HTTP server on 127.0.0.1 serving a JWK Set, for the jku fetch (loopback http is allowlistable).
+class JwksServer {
+ public:
+  explicit JwksServer(std::string body) : body_(std::move(body)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(fd_, 8) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[4096];
+        (void)::read(c, buf, sizeof buf);
+        ++served_;
+        const std::string r =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body_.size()) +
+            "\r\nConnection: close\r\n\r\n" + body_;
+        (void)::write(c, r.data(), r.size());
+        ::close(c);
+      }
+    });
+  }
+  ~JwksServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/jwks.json"; }
+  int served() const { return served_.load(); }
+
+ private:
+  std::string body_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<int> served_{0};
+  std::thread thread_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(auth_jku)
+
+BOOST_AUTO_TEST_CASE(keys_are_fetched_from_an_allowlisted_jku_and_cached) {
+  JwksServer jwks_server(jwks({ec_key().jwk()}));
+  TempDir dir;
+  ServerConfig c;
+  c.auth_mode = "required";
+  c.public_base_url = kBase;
+  c.issuers_file =
+      dir.write("issuers.json", R"({"issuers":[{"iss":")" + kIss + R"(","jku":[")" + jwks_server.url() + R"("]}]})");
+  ServerProcess server(c);
+  auto s = spec(kService);
+  s.jku = jwks_server.url();
+  BOOST_CHECK_EQUAL(
+      exchange(server.port(), with_token(post_json(kService, patient_view_body()), ec_key().token(s))).status, 200);
+  s = spec(kService);
+  s.jku = jwks_server.url();
+  BOOST_CHECK_EQUAL(
+      exchange(server.port(), with_token(post_json(kService, patient_view_body()), ec_key().token(s))).status, 200);
+  BOOST_CHECK_EQUAL(jwks_server.served(), 1);
+  // Without jku, an issuer with no jwks_file has no key.
+  BOOST_CHECK_EQUAL(
+      exchange(server.port(), with_token(post_json(kService, patient_view_body()), ec_key().token(spec(kService))))
+          .status,
+      401);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
