@@ -36,6 +36,16 @@ std::function<void*(Config&)> at_limit(M Limits::*member) {
   return [member](Config& c) -> void* { return &(c.limits.*member); };
 }
 
+template <class M>
+std::function<void*(Config&)> at_auth(M Auth::*member) {
+  return [member](Config& c) -> void* { return &(c.auth.*member); };
+}
+
+template <class M>
+std::function<void*(Config&)> at_tls(M Tls::*member) {
+  return [member](Config& c) -> void* { return &(c.tls.*member); };
+}
+
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       {"listen.address", Type::string, 0, 0, at(&Config::listen_address), "IP address to listen on"},
@@ -82,6 +92,29 @@ const std::vector<Field>& fields() {
       {"feedback.postgres_url", Type::string, 0, 0, at(&Config::feedback_postgres_url),
        "libpq connection URI for feedback.store = postgres, e.g. postgresql://nmo@db:5432/nmo; prefer "
        "NMO_FEEDBACK_POSTGRES_URL or PGPASSWORD for the password; never logged"},
+      {"auth.mode", Type::string, 0, 0, at_auth(&Auth::mode),
+       "required (every call carries a verified JWT) | development (also unsigned calls from loopback)"},
+      {"auth.issuers_file", Type::string, 0, 0, at_auth(&Auth::issuers_file),
+       "trusted JWT issuers and their keys (JSON); relative to the config file; \"\" trusts none"},
+      {"auth.algorithms", Type::string_list, 0, 0, at_auth(&Auth::algorithms),
+       "JWS algorithms accepted: ES384, RS384 (default), ES256, RS256, PS384"},
+      {"auth.clock_skew_seconds", Type::integer, 0, 600, at_auth(&Auth::clock_skew_seconds),
+       "clock difference allowed for exp, nbf and iat"},
+      {"auth.max_token_lifetime_seconds", Type::integer, 10, 86400, at_auth(&Auth::max_token_lifetime_seconds),
+       "longest exp - iat accepted"},
+      {"auth.replay_cache_entries", Type::integer, 16, 100000000, at_auth(&Auth::replay_cache_entries),
+       "jti values remembered; when full of unexpired tokens, new tokens are refused"},
+      {"auth.jwks_cache_ttl_seconds", Type::integer, 10, 604800, at_auth(&Auth::jwks_cache_ttl_seconds),
+       "how long a JWK Set fetched from a jku is used before it is fetched again"},
+      {"auth.jwks_refetch_interval_seconds", Type::integer, 1, 86400,
+       at_auth(&Auth::jwks_refetch_interval_seconds), "an unknown kid refetches a jku at most this often"},
+      {"auth.jwks_max_bytes", Type::integer, 1024, 1u << 20, at_auth(&Auth::jwks_max_bytes),
+       "largest JWK Set fetched from a jku"},
+      {"tls.certificate_file", Type::string, 0, 0, at_tls(&Tls::certificate_file),
+       "PEM certificate chain; set: serve HTTPS (TLS 1.2+, reloaded on SIGHUP); relative to the config file"},
+      {"tls.private_key_file", Type::string, 0, 0, at_tls(&Tls::private_key_file), "PEM private key"},
+      {"tls.client_ca_file", Type::string, 0, 0, at_tls(&Tls::client_ca_file),
+       "PEM CA certificates; set: mutual TLS (clients must present a certificate it signed)"},
   };
   return table;
 }
@@ -226,6 +259,23 @@ std::optional<Problem> check_values(const Config& c) {
   }
   if (c.feedback_store == "postgres" && c.feedback_postgres_url.empty()) {
     return bad("feedback.postgres_url", "feedback.postgres_url: required when feedback.store is postgres");
+  }
+  if (c.auth.mode != "required" && c.auth.mode != "development") {
+    return bad("auth.mode", "auth.mode: expected required or development");
+  }
+  if (c.tls.certificate_file.empty() != c.tls.private_key_file.empty()) {
+    return bad("tls.private_key_file", "tls: certificate_file and private_key_file go together");
+  }
+  if (!c.tls.client_ca_file.empty() && c.tls.certificate_file.empty()) {
+    return bad("tls.client_ca_file", "tls.client_ca_file: needs tls.certificate_file");
+  }
+  static const std::vector<std::string> algs = {"ES384", "RS384", "ES256", "RS256", "PS384"};
+  if (c.auth.algorithms.empty()) return bad("auth.algorithms", "auth.algorithms: must not be empty");
+  for (const auto& a : c.auth.algorithms) {
+    // CDS Hooks 2.0 §Trusting CDS Clients: none and symmetric algorithms "SHALL NOT" be accepted.
+    if (std::find(algs.begin(), algs.end(), a) == algs.end()) {
+      return bad("auth.algorithms", "auth.algorithms: " + a + " is not one of ES384, RS384, ES256, RS256, PS384");
+    }
   }
   return std::nullopt;
 }

@@ -27,6 +27,27 @@ struct Limits {
   std::uint64_t json_max_array_items = 100000;
 };
 
+// CDS Hooks 2.0 §Trusting CDS Clients. The trusted issuers live in their own file (issuers_file, see
+// config/issuers.hpp); "" trusts no issuer.
+struct Auth {
+  std::string mode = "required";  // required | development (also unsigned calls from loopback)
+  std::string issuers_file;       // relative to the config file's directory
+  std::vector<std::string> algorithms{"ES384", "RS384"};
+  std::uint64_t clock_skew_seconds = 60;
+  std::uint64_t max_token_lifetime_seconds = 3600;
+  std::uint64_t replay_cache_entries = 100000;
+  std::uint64_t jwks_cache_ttl_seconds = 3600;
+  std::uint64_t jwks_refetch_interval_seconds = 60;
+  std::uint64_t jwks_max_bytes = 65536;
+};
+
+// TLS serving (PEM files, relative to the config file's directory). No certificate file: plain HTTP.
+struct Tls {
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string client_ca_file;  // set: mutual TLS, clients must present a certificate signed by it
+};
+
 struct Config {
   std::string listen_address = "127.0.0.1";
   std::uint64_t listen_port = 8080;
@@ -37,6 +58,8 @@ struct Config {
   std::vector<std::string> cors_allowed_origins{"*"};
   std::string log_level = "info";  // debug | info | warn | error
   std::string knowledge_dir = "knowledge";  // relative paths are relative to the config file's directory
+  Auth auth;
+  Tls tls;
   std::string log_pseudonym_salt;           // salt of patient pseudonyms in logs; empty: random per process
   std::string feedback_store = "sqlite";    // sqlite | postgres
   std::string feedback_sqlite_path = "feedback.db";  // relative to the config file's directory

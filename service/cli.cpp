@@ -18,10 +18,14 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "cards/knowledge_base.hpp"
+#include "config/issuers.hpp"
 #include "config/service_config.hpp"
 #include "fhir/time.hpp"
+#include "service/auth.hpp"
 #include "service/feedback_store.hpp"
 #include "service/hook_call.hpp"
+#include "service/jwks.hpp"
+#include "service/jwks_fetch.hpp"
 #include "service/log.hpp"
 #include "service/router.hpp"
 #include "service/runtime.hpp"
@@ -40,7 +44,7 @@ constexpr const char* kDefaultConfig = "config/service.json";
 const char* kUsage = R"(nmo-cds — CDS Hooks 2.0 service for neuromyelitis optica spectrum disorder (NMOSD)
 
 Usage:
-  nmo-cds serve [--config FILE]             serve CDS Hooks over HTTP until SIGTERM or SIGINT
+  nmo-cds serve [--config FILE]             serve CDS Hooks until SIGTERM or SIGINT; SIGHUP reloads TLS
   nmo-cds check-config [FILE]               validate a configuration and its knowledge files, then exit
   nmo-cds evaluate REQUEST.json [--config FILE] [--now DATETIME]
                                             run the engine on a CDS Hooks request file (no server) and
@@ -79,6 +83,59 @@ config::Environment nmo_environment() {
     env.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
   }
   return env;
+}
+
+// Builds the authenticator from the auth.* keys and the issuers file they name (JWK Set files relative to it).
+bool load_auth(const std::string& config_path, Runtime& runtime) {
+  const auto& a = runtime.config.auth;
+  std::vector<TrustedIssuer> issuers;
+  if (!a.issuers_file.empty()) {
+    fs::path file = a.issuers_file;
+    if (file.is_relative()) file = fs::path(config_path).parent_path() / file;
+    std::string text;
+    if (!read_file(file, text)) {
+      std::cerr << "nmo-cds: cannot read auth.issuers_file " << file.string() << "\n";
+      return false;
+    }
+    auto entries = config::parse_issuers(text);
+    if (!entries) {
+      std::cerr << "nmo-cds: " << file.string() << ": " << entries.problem().message << "\n";
+      return false;
+    }
+    for (auto& e : *entries) {
+      TrustedIssuer issuer{e.iss, {}, e.jku, e.tenants};
+      if (!e.jwks_file.empty()) {
+        fs::path jwks = e.jwks_file;
+        if (jwks.is_relative()) jwks = file.parent_path() / jwks;
+        std::string jwks_text;
+        if (!read_file(jwks, jwks_text)) {
+          std::cerr << "nmo-cds: cannot read the JWK Set " << jwks.string() << " of issuer " << e.iss << "\n";
+          return false;
+        }
+        auto keys = jwt::parse_jwks(jwks_text);
+        if (!keys) {
+          std::cerr << "nmo-cds: " << jwks.string() << ": " << keys.problem().message << "\n";
+          return false;
+        }
+        issuer.static_keys = std::move(*keys);
+      }
+      issuers.push_back(std::move(issuer));
+    }
+  }
+  KeyStoreOptions key_options;
+  key_options.cache_ttl_seconds = static_cast<std::int64_t>(a.jwks_cache_ttl_seconds);
+  key_options.refetch_interval_seconds = static_cast<std::int64_t>(a.jwks_refetch_interval_seconds);
+  key_options.max_jwks_bytes = a.jwks_max_bytes;
+  AuthOptions options;
+  options.mode = a.mode == "development" ? AuthMode::development : AuthMode::required;
+  options.public_base_url = runtime.config.public_base_url;
+  options.algorithms = a.algorithms;
+  options.skew_seconds = static_cast<std::int64_t>(a.clock_skew_seconds);
+  options.max_lifetime_seconds = static_cast<std::int64_t>(a.max_token_lifetime_seconds);
+  options.replay_cache_entries = a.replay_cache_entries;
+  auto store = std::make_shared<KeyStore>(std::move(issuers), key_options, make_jwks_fetcher());
+  runtime.authenticator = std::make_shared<const Authenticator>(std::move(options), std::move(store));
+  return true;
 }
 
 // Loads the configuration and the knowledge it names. Prints the error and returns false on failure.
@@ -124,7 +181,7 @@ bool load_runtime(const std::string& config_path, Runtime& runtime) {
     return false;
   }
   runtime.knowledge = *kb;
-  return true;
+  return load_auth(config_path, runtime);
 }
 
 struct Args {
@@ -210,6 +267,7 @@ int serve(const Args& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reloads the TLS certificate
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -226,6 +284,13 @@ int serve(const Args& args) {
   options.max_connections = c.limits.max_connections;
   options.max_requests_per_connection = c.limits.max_requests_per_connection;
   options.max_pipelined = c.limits.max_pipelined;
+  const auto beside_config = [&args](const std::string& file) {
+    if (file.empty() || fs::path(file).is_absolute()) return file;
+    return (fs::path(args.config).parent_path() / file).string();
+  };
+  options.tls_certificate_file = beside_config(c.tls.certificate_file);
+  options.tls_private_key_file = beside_config(c.tls.private_key_file);
+  options.tls_client_ca_file = beside_config(c.tls.client_ca_file);
 
   Router router(runtime);
   auto transport = make_transport(options, router);
@@ -238,19 +303,35 @@ int serve(const Args& args) {
               << "\n";
     return 1;
   }
+  if (c.auth.mode == "development") {
+    log::write(log::Level::warn, "auth_development_mode",
+               {{"message", "auth.mode is development: calls without a JWT from loopback are accepted; "
+                            "use auth.mode required in production"}});
+  }
   const std::string knowledge = cards::knowledge_version(*runtime.knowledge);
   log::announce("listening",
              {{"address", c.listen_address},
               {"port", static_cast<std::int64_t>(port)},
               {"transport", transport->name()},
               {"public_base_url", c.public_base_url},
+              {"auth", c.auth.mode},
+              {"tls", transport->tls()},
               {"knowledge", knowledge},
               {"feedback_store", runtime.feedback_store->describe()},
               {"log_level", c.log_level},
               {"pid", static_cast<std::int64_t>(::getpid())}});
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    try {
+      transport->reload_tls();
+      log::announce("tls_reloaded", {{"tls", transport->tls()}});
+    } catch (const std::exception& e) {
+      log::write(log::Level::error, "tls_reload_failed", {{"reason", e.what()}});
+    }
+  }
   log::announce("stopping",
              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});

@@ -223,9 +223,49 @@ HttpResponse Router::feedback(const std::string& service_id, const HttpRequest& 
   return r;
 }
 
-void Router::handle(HttpRequest request, Responder done) const { done(handle_now(request)); }
+void Router::handle(HttpRequest request, Responder done) const {
+  const Route route = match(request.target).route;
+  const bool needs_auth =
+      request.method != "OPTIONS" && (route == Route::discovery || route == Route::service || route == Route::feedback);
+  if (!needs_auth) {
+    done(handle_now(request, ""));
+    return;
+  }
+  if (!runtime_.authenticator) {
+    done(refuse(request, jwt::reason_code(jwt::Reason::not_configured)));
+    return;
+  }
+  auto shared = std::make_shared<HttpRequest>(std::move(request));
+  runtime_.authenticator->authenticate(*shared, [this, shared, done = std::move(done)](AuthOutcome outcome) {
+    if (!outcome.ok()) {
+      done(refuse(*shared, jwt::reason_code(outcome.reason)));
+      return;
+    }
+    if (outcome.unsigned_call) {
+      log::write(log::Level::warn, "unsigned_call",
+                 {{"route", route_name(match(shared->target).route)},
+                  {"message", "development mode: accepted a call without a JWT from loopback"}});
+    }
+    done(handle_now(*shared, outcome.unsigned_call ? "unsigned" : "jwt"));
+  });
+}
 
-HttpResponse Router::handle_now(const HttpRequest& request) const {
+HttpResponse Router::refuse(const HttpRequest& request, const char* reason) const {
+  // CDS Hooks 2.0 §Trusting CDS Clients: a bare 401; which check failed goes to the log only (never the token).
+  HttpResponse response = error_response(ProblemKind::unauthorized, "");
+  add_cors(request, response);
+  metrics::record_auth_failure(reason);
+  metrics::record_request(route_name(match(request.target).route), response.status, 0.0);
+  log::write(log::Level::info, "request",
+             {{"method", request.method},
+              {"route", route_name(match(request.target).route)},
+              {"status", static_cast<std::int64_t>(response.status)},
+              {"auth", "refused"},
+              {"reason", reason}});
+  return response;
+}
+
+HttpResponse Router::handle_now(const HttpRequest& request, std::string_view auth) const {
   const auto start = std::chrono::steady_clock::now();
   RequestInfo info;
   HttpResponse response;
@@ -256,7 +296,8 @@ HttpResponse Router::handle_now(const HttpRequest& request) const {
                   {"hookInstance", info.hook_instance},
                   {"patient", info.patient},
                   {"cards", info.cards},
-                  {"rules", info.rules}});
+                  {"rules", info.rules},
+                  {"auth", auth}});
     } else {
       log::write(log::Level::info, "request",
                  {{"method", request.method},
@@ -266,7 +307,8 @@ HttpResponse Router::handle_now(const HttpRequest& request) const {
                   {"ms", seconds * 1000.0},
                   {"hookInstance", info.hook_instance},
                   {"cards", info.cards},
-                  {"rules", info.rules}});
+                  {"rules", info.rules},
+                  {"auth", auth}});
     }
   }
   return response;

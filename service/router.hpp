@@ -25,9 +25,9 @@ struct RequestInfo {
 class Router final : public Handler {
  public:
   explicit Router(const Runtime& runtime);
+  /// Discovery, service and feedback calls are authenticated first (CDS Hooks 2.0 §Trusting CDS Clients);
+  /// OPTIONS preflight, /healthz, /readyz and unknown routes are not. A refused call gets a bare 401.
   void handle(HttpRequest request, Responder done) const override;
-  /// The same, synchronously (for callers without a transport).
-  HttpResponse handle_now(const HttpRequest& request) const;
   HttpResponse transport_error(int status, std::string_view message, const HttpRequest& request) const override;
   /// readyz answers 503 when not ready (e.g. while stopping).
   void set_ready(bool ready) { ready_.store(ready); }
@@ -36,6 +36,9 @@ class Router final : public Handler {
   HttpResponse route(const HttpRequest& request, RequestInfo& info) const;
   HttpResponse feedback(const std::string& service_id, const HttpRequest& request, RequestInfo& info) const;
   void add_cors(const HttpRequest& request, HttpResponse& response) const;
+  /// Routes a request that needs no authentication or has passed it; writes the request log line.
+  HttpResponse handle_now(const HttpRequest& request, std::string_view auth) const;
+  HttpResponse refuse(const HttpRequest& request, const char* reason) const;
 
   const Runtime& runtime_;
   std::atomic<bool> ready_{true};

@@ -6,6 +6,7 @@
 #include "cards/knowledge_base.hpp"
 #include "config/service_config.hpp"
 #include "fhir/json.hpp"
+#include "service/auth.hpp"
 
 namespace nmo::service {
 
@@ -16,6 +17,8 @@ struct Runtime {
   std::shared_ptr<const cards::KnowledgeBase> knowledge;
   fhir::JsonLimits json_limits;
   std::shared_ptr<FeedbackStore> feedback_store;  // serve only; null elsewhere (feedback is then 503)
+  /// Verifies the JWT of discovery, service and feedback calls; null refuses them all (401).
+  std::shared_ptr<const Authenticator> authenticator;
 };
 
 /// JSON limits from the configuration.

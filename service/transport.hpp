@@ -60,6 +60,10 @@ struct TransportOptions {
   std::size_t max_connections = 1024;
   std::size_t max_requests_per_connection = 1000;  // then the connection is closed after the response
   std::size_t max_pipelined = 16;                  // requests read ahead of their responses on one connection
+  // TLS (PEM files): empty certificate file → plain HTTP. A client CA file turns on mutual TLS.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+  std::string tls_client_ca_file;
 };
 
 class Transport {
@@ -71,6 +75,11 @@ class Transport {
   /// connections, and returns when all is done or after `grace` (then remaining connections are cut).
   virtual void stop(std::chrono::milliseconds grace) = 0;
   virtual const char* name() const = 0;
+  /// Whether connections are served over TLS.
+  virtual bool tls() const { return false; }
+  /// Reloads the TLS certificate, key and client CA from their files (on SIGHUP); new connections use them.
+  /// Throws std::runtime_error and keeps the current ones when they cannot be loaded.
+  virtual void reload_tls() {}
 };
 
 /// The transport chosen at build time (NMO_TRANSPORT). The handler must outlive the transport.

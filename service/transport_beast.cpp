@@ -11,6 +11,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -21,6 +24,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include "service/log.hpp"
@@ -32,9 +36,16 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
-class Session;
+// What the server needs of a connection, whatever its stream.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void start() = 0;
+  virtual void close_if_idle() = 0;
+};
 
 // What sessions share with the server; sessions hold it by shared_ptr so it outlives them in any order.
 struct Shared {
@@ -43,7 +54,7 @@ struct Shared {
   std::atomic<bool> stopping{false};
   std::mutex mutex;
   std::condition_variable drained;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
 
   Shared(TransportOptions o, const Handler& h) : options(std::move(o)), handler(h) {}
 };
@@ -62,48 +73,75 @@ std::shared_ptr<Response> to_beast(HttpResponse&& r, unsigned version, bool keep
 }
 
 
-class Session : public std::enable_shared_from_this<Session> {
+// A connection; Stream is beast::tcp_stream (plain HTTP) or beast::ssl_stream<beast::tcp_stream> (TLS).
+template <class Stream>
+class Session final : public SessionBase {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, std::shared_ptr<ssl::context> tls)
+      : tls_(std::move(tls)), stream_(make_stream(std::move(socket), tls_.get())), shared_(std::move(shared)) {
     boost::system::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = lowest().socket().remote_endpoint(ec);
     if (!ec) {
       remote_address_ = remote.address().to_string();
       const auto a = remote.address();
       loopback_ = a.is_loopback() || (a.is_v6() && a.to_v6().is_v4_mapped() &&
                                       net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).is_loopback());
     }
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    lowest().socket().set_option(tcp::no_delay(true), ec);
   }
 
-  ~Session() {
+  ~Session() override {
     std::lock_guard lock(shared_->mutex);
     shared_->sessions.erase(this);
     if (shared_->sessions.empty()) shared_->drained.notify_all();
   }
 
-  void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+  void start() override {
+    net::dispatch(stream_.get_executor(), [self = self_ptr()] {
+      if constexpr (kTls) {
+        self->lowest().expires_after(self->opt().header_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) {
+            log::write(log::Level::info, "tls_handshake_failed", {{"reason", ec.message()}});
+            return self->close();
+          }
+          self->wait_for_request();
+        });
+      } else {
+        self->wait_for_request();
+      }
+    });
   }
 
   // On stop: a connection waiting for its next request is closed once its responses are written; one in the
   // middle of a request is left to finish.
-  void close_if_idle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  void close_if_idle() override {
+    net::post(stream_.get_executor(), [self = self_ptr()] {
       if (self->idle_ || self->lingering_) self->finish();
     });
   }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  static Stream make_stream(tcp::socket&& socket, ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *tls);
+    } else {
+      (void)tls;
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<Session> self_ptr() { return std::static_pointer_cast<Session>(shared_from_this()); }
   const TransportOptions& opt() const { return shared_->options; }
 
   void wait_for_request() {
     if (shared_->stopping.load() || closing_) return finish();
     if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
     idle_ = true;
-    stream_.expires_after(requests_ == 0 ? opt().header_timeout : opt().idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    lowest().expires_after(requests_ == 0 ? opt().header_timeout : opt().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = self_ptr()](beast::error_code ec, std::size_t n) {
       self->idle_ = false;
       if (ec) return self->finish();
       self->buffer_.commit(n);
@@ -118,9 +156,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // itself, before the request (and its Origin) is known; and body_limit(none) compares as exceeded there.
     // The declared length is checked in on_header, the body itself in read_body.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(opt().header_timeout);
+    lowest().expires_after(opt().header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+                            [self = self_ptr()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -147,8 +185,8 @@ class Session : public std::enable_shared_from_this<Session> {
     static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     continue_pending_ = false;
     writing_ = true;
-    stream_.expires_after(opt().body_timeout);
-    net::async_write(stream_, net::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    lowest().expires_after(opt().body_timeout);
+    net::async_write(stream_, net::buffer(kContinue), [self = self_ptr()](beast::error_code ec, std::size_t) {
       self->writing_ = false;
       if (ec) return self->close();
       if (!self->queue_.empty()) self->write_next();
@@ -157,8 +195,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     parser_->body_limit(opt().max_body_bytes);  // also bounds a chunked body
-    stream_.expires_after(opt().body_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    lowest().expires_after(opt().body_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = self_ptr()](beast::error_code ec, std::size_t) {
       if (ec == http::error::body_limit) return self->reject(413, "request body too large");
       if (ec) return self->finish();
       self->process();
@@ -188,7 +226,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const unsigned version = parser_->get().version();
     // The Handler may answer later from another thread; the answer comes back to this connection's strand.
     // Nothing more is read from the connection until then, so responses keep the order of the requests.
-    shared_->handler.handle(make_request(true), [self = shared_from_this(), keep_alive, version](HttpResponse r) {
+    shared_->handler.handle(make_request(true), [self = self_ptr(), keep_alive, version](HttpResponse r) {
       net::post(self->stream_.get_executor(), [self, keep_alive, version, r = std::move(r)]() mutable {
         self->on_response(std::move(r), keep_alive, version);
       });
@@ -226,8 +264,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_next() {
     writing_ = true;
     auto res = queue_.front();
-    stream_.expires_after(opt().body_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+    lowest().expires_after(opt().body_timeout);
+    http::async_write(stream_, *res, [self = self_ptr(), res](beast::error_code ec, std::size_t) {
       self->on_write(ec, res->need_eof());
     });
   }
@@ -263,15 +301,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     lingering_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(2));
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().expires_after(std::chrono::seconds(2));
     discard_ = std::make_unique<char[]>(kDiscardBytes);
     drain();
   }
 
   void drain() {
-    stream_.async_read_some(net::buffer(discard_.get(), kDiscardBytes),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    lowest().async_read_some(net::buffer(discard_.get(), kDiscardBytes),
+                            [self = self_ptr()](beast::error_code ec, std::size_t) {
                               if (ec || self->shared_->stopping.load()) return self->close();
                               self->drain();
                             });
@@ -281,11 +319,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> tls_;  // kept alive for this connection across certificate reloads
+  Stream stream_;
   std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -304,6 +343,46 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t requests_ = 0;
 };
 
+// Mozilla "intermediate" TLS 1.2 suites (forward secrecy, AEAD only); TLS 1.3 keeps OpenSSL's default suites.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// CDS Hooks 2.0 §5: "Everything over HTTPS; mutual TLS optional". TLS 1.2 minimum with 1.3 enabled (tls_server,
+// not tlsv12, which would pin 1.2). Throws std::runtime_error naming the file at fault; an expired certificate is
+// refused so a reload never swaps a working certificate for a dead one.
+std::shared_ptr<ssl::context> make_tls_context(const TransportOptions& o) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* c = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                             SSL_OP_NO_TICKET);
+  if (SSL_CTX_set_cipher_list(c, kTls12Ciphers) != 1) throw std::runtime_error("TLS cipher list refused");
+  if (SSL_CTX_use_certificate_chain_file(c, o.tls_certificate_file.c_str()) != 1) {
+    throw std::runtime_error("cannot load the TLS certificate chain " + o.tls_certificate_file);
+  }
+  if (SSL_CTX_use_PrivateKey_file(c, o.tls_private_key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(c) != 1) {
+    throw std::runtime_error("cannot load the TLS private key " + o.tls_private_key_file +
+                             " (or it does not match the certificate)");
+  }
+  X509* cert = SSL_CTX_get0_certificate(c);
+  if (cert == nullptr || X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+    throw std::runtime_error("the TLS certificate " + o.tls_certificate_file + " has expired");
+  }
+  if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0) {
+    throw std::runtime_error("the TLS certificate " + o.tls_certificate_file + " is not valid yet");
+  }
+  if (!o.tls_client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(c, o.tls_client_ca_file.c_str(), nullptr) != 1) {
+      throw std::runtime_error("cannot load the TLS client CA file " + o.tls_client_ca_file);
+    }
+    SSL_CTX_set_client_CA_list(c, SSL_load_client_CA_file(o.tls_client_ca_file.c_str()));
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return ctx;
+}
+
 class BeastTransport final : public Transport {
  public:
   BeastTransport(const TransportOptions& options, const Handler& handler)
@@ -315,6 +394,7 @@ class BeastTransport final : public Transport {
 
   std::uint16_t start() override {
     const auto& o = shared_->options;
+    if (!o.tls_certificate_file.empty()) tls_ = make_tls_context(o);
     tcp::endpoint endpoint(net::ip::make_address(o.address), o.port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -334,7 +414,7 @@ class BeastTransport final : public Transport {
       acceptor_.close(ec);
       accept_retry_.cancel();
     });
-    std::vector<std::shared_ptr<Session>> live;
+    std::vector<std::shared_ptr<SessionBase>> live;
     {
       std::unique_lock lock(shared_->mutex);
       for (auto& [ptr, weak] : shared_->sessions) {
@@ -359,7 +439,21 @@ class BeastTransport final : public Transport {
 
   const char* name() const override { return "beast"; }
 
+  bool tls() const override { return !shared_->options.tls_certificate_file.empty(); }
+
+  void reload_tls() override {
+    if (shared_->options.tls_certificate_file.empty()) return;
+    auto fresh = make_tls_context(shared_->options);  // throws: the old context stays
+    std::lock_guard lock(tls_mutex_);
+    tls_ = std::move(fresh);
+  }
+
  private:
+  std::shared_ptr<ssl::context> current_tls() {
+    std::lock_guard lock(tls_mutex_);
+    return tls_;
+  }
+
   void accept() {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
@@ -383,7 +477,13 @@ class BeastTransport final : public Transport {
       over = shared_->sessions.size() >= shared_->options.max_connections;
     }
     if (over) return reject_busy(std::move(socket));
-    auto session = std::make_shared<Session>(std::move(socket), shared_);
+    std::shared_ptr<SessionBase> session;
+    std::shared_ptr<ssl::context> tls = current_tls();
+    if (tls) {
+      session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), shared_, tls);
+    } else {
+      session = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), shared_, nullptr);
+    }
     {
       std::lock_guard lock(shared_->mutex);
       shared_->sessions.emplace(session.get(), session);
@@ -411,6 +511,8 @@ class BeastTransport final : public Transport {
   tcp::acceptor acceptor_;
   net::steady_timer accept_retry_{acceptor_.get_executor()};
   std::vector<std::thread> threads_;
+  std::mutex tls_mutex_;
+  std::shared_ptr<ssl::context> tls_;  // null: plain HTTP
 };
 
 }  // namespace

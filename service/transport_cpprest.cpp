@@ -452,6 +452,10 @@ class CpprestTransport final : public Transport {
   std::uint16_t start() override {
     if (listener_) throw std::logic_error("cpprest transport: already started");
     const auto& o = shared_->options;
+    if (!o.tls_certificate_file.empty()) {
+      throw std::runtime_error("cpprest transport: TLS serving is not supported; use the Beast transport or a "
+                               "TLS-terminating proxy");
+    }
     if (o.address.find(':') != std::string::npos) {
       throw std::runtime_error("cpprest transport: cannot listen on IPv6 address '" + o.address +
                                "' (cpprestsdk's listener splits host:port at the first colon); use Beast");

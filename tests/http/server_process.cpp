@@ -88,7 +88,20 @@ std::string tail(const std::string& s, std::size_t n = 4000) { return s.size() <
 
 std::string ServerConfig::to_json() const {
   std::string j = "{\"listen\":{\"address\":\"127.0.0.1\",\"port\":0},";
-  j += "\"public_base_url\":\"http://127.0.0.1:0\",";
+  j += "\"public_base_url\":" + json_string(public_base_url) + ",";
+  j += "\"auth\":{\"mode\":" + json_string(auth_mode) + ",\"issuers_file\":" + json_string(issuers_file);
+  if (!algorithms.empty()) {
+    j += ",\"algorithms\":[";
+    for (std::size_t i = 0; i < algorithms.size(); ++i) j += (i ? "," : "") + json_string(algorithms[i]);
+    j += "]";
+  }
+  j += "},";
+  if (!log_level.empty()) j += "\"log_level\":" + json_string(log_level) + ",";
+  if (!tls_certificate_file.empty()) {
+    j += "\"tls\":{\"certificate_file\":" + json_string(tls_certificate_file) +
+         ",\"private_key_file\":" + json_string(tls_private_key_file) +
+         ",\"client_ca_file\":" + json_string(tls_client_ca_file) + "},";
+  }
   j += "\"knowledge_dir\":" + json_string(source_dir() + "/config/knowledge") + ",";
   if (threads) j += "\"threads\":" + std::to_string(*threads) + ",";
   j += "\"limits\":{\"max_body_bytes\":" + std::to_string(max_body_bytes);
@@ -145,7 +158,8 @@ std::string describe_wait_status(int status) {
 }
 
 ServerProcess::ServerProcess(const ServerConfig& config, const std::vector<std::string>& env) : config_(config) {
-  const std::string config_file = dir_.write("service.json", config_.to_json());
+  const std::string config_file =
+      config_.config_file.empty() ? dir_.write("service.json", config_.to_json()) : config_.config_file;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   try {

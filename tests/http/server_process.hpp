@@ -30,6 +30,17 @@ struct ServerConfig {
   std::optional<int> threads;
   int shutdown_grace_ms = 5000;
   std::vector<std::string> allowed_origins{"*"};
+  // Development mode accepts the unsigned loopback calls most tests make; the auth tests set "required".
+  std::string auth_mode = "development";
+  std::string issuers_file;  // auth.issuers_file; "" trusts no issuer
+  std::string public_base_url = "http://127.0.0.1:0";
+  std::vector<std::string> algorithms;  // auth.algorithms; empty: the server's default
+  std::string log_level;                // "" : the server's default
+  std::string tls_certificate_file;     // set: HTTPS
+  std::string tls_private_key_file;
+  std::string tls_client_ca_file;
+  /// When set, the server is started with this configuration file instead of one written from the fields.
+  std::string config_file;
 
   std::string to_json() const;
 };
