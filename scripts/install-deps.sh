@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev
+  python3 python3-yaml openssl
 )
 
 missing=()
