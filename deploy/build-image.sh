@@ -90,8 +90,8 @@ EOF
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   mount -t proc proc "$root/proc"
   chroot "$root" sh -ec 'export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null && apt-get -y -q upgrade >/dev/null && apt-get clean' \
-    || { echo "build-image: security updates failed in $image" >&2; return 1; }
+    apt-get update -q && apt-get -y -q upgrade && apt-get clean' >>"$root.log" 2>&1 \
+    || { tail -n 30 "$root.log" >&2; echo "build-image: security updates failed in $image" >&2; return 1; }
   umount "$root/proc"
   find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
   rm -rf "$root"/usr/share/{man,groff,info,lintian,locale}/* "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* \
@@ -117,7 +117,9 @@ for pair in "$runtime_base|$runtime_pkgs" "$build_base|$build_pkgs"; do
 done
 
 echo "build-image: podman build → $tag"
-podman build --format docker --pull=never \
+# --isolation chroot: RUN steps need no OCI runtime (crun refuses this host's hybrid cgroup layout) and
+# nothing more than the build stage's compiler.
+podman build --format docker --pull=never --isolation "${NMO_BUILD_ISOLATION:-chroot}" \
   --build-arg BUILD_BASE="$build_base" --build-arg RUNTIME_BASE="$runtime_base" \
   -f deploy/Containerfile -t "$tag" .
 echo "build-image: $tag built in $((SECONDS - start)) s, $(podman image inspect --format '{{.Size}}' "$tag") bytes"

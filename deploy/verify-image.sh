@@ -100,7 +100,7 @@ grep -q '"code": *"NMOSD-03"' "$work/body" || fail "the order-select call did no
 pass "order-select on a bundled story returns its NMOSD-03 card (knowledge loaded from the image)"
 
 # The image's HEALTHCHECK, run as the container would: inside the root, as its user, with its environment.
-nsenter --target "$server" --mount --root --wd=/ --setuid "$uid" --setgid "$gid" -- \
+nsenter --target "$server" --mount --root --wd --setuid "$uid" --setgid "$gid" -- \
   /usr/bin/env -i "${image_env[@]}" NMO_LISTEN_PORT="$port" "${health[@]:1}" \
   || fail "the image's HEALTHCHECK command failed"
 pass "HEALTHCHECK passes"
