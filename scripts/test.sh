@@ -39,6 +39,17 @@ for suite in $suites; do
   esac
 done
 
+# Deployment files (deploy/): Containerfile and scripts statically; both kustomize overlays rendered and checked
+# when kubectl is installed (Debian 12 does not package it: the check says when it skips them).
+echo "=== check: deploy"
+./deploy/check-deploy.py || failed+=(deploy)
+# The container image itself (debootstrap bases, podman build, then run from its own root with chroot) takes
+# minutes and root; opt in with NMO_TEST_IMAGE=1 (see README, Deployment).
+if [ "${NMO_TEST_IMAGE:-0}" = 1 ]; then
+  echo "=== check: container image"
+  { ./deploy/build-image.sh && ./deploy/verify-image.sh; } || failed+=(image)
+fi
+
 if ((${#failed[@]})); then
   echo "FAILED suites: ${failed[*]}"
   exit 1
