@@ -318,9 +318,10 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
 
   auto header = decode_object(compact.substr(0, dot1));
   if (!header) return result;
+  const rapidjson::Value& head = *header;  // const: its member iterators compare unambiguously in C++20
   Token& t = result.token;
-  const auto alg_it = header->FindMember("alg");
-  if (alg_it == header->MemberEnd() || !alg_it->value.IsString()) return result;
+  const auto alg_it = head.FindMember("alg");
+  if (alg_it == head.MemberEnd() || !alg_it->value.IsString()) return result;
   t.alg = member_string(*header, "alg");
   // CDS Hooks 2.0 §Trusting CDS Clients: "CDS Services SHALL NOT accept ... none ... or any symmetric
   // algorithm" — refused here, before the payload is decoded or any key is looked at.
@@ -332,8 +333,8 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
   // A "crit" header names extensions we do not understand (RFC 7515 §4.1.11): refuse.
   if (header->HasMember("crit")) return result;
   for (const char* name : {"typ", "kid", "jku"}) {
-    auto it = header->FindMember(name);
-    if (it != header->MemberEnd() && !it->value.IsString()) return result;
+    auto it = head.FindMember(name);
+    if (it != head.MemberEnd() && !it->value.IsString()) return result;
   }
   t.typ = member_string(*header, "typ");
   t.kid = member_string(*header, "kid");
@@ -348,19 +349,20 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
 
   auto payload = decode_object(compact.substr(dot1 + 1, dot2 - dot1 - 1));
   if (!payload) return result;
+  const rapidjson::Value& claims = *payload;
   auto sig = base64url_decode(compact.substr(dot2 + 1));
   if (!sig || sig->empty()) return result;
   t.signature = std::move(*sig);
   t.signing_input = std::string(compact.substr(0, dot2));
 
   for (const char* name : {"iss", "jti", "tenant"}) {
-    auto it = payload->FindMember(name);
-    if (it != payload->MemberEnd() && !it->value.IsString()) return result;
+    auto it = claims.FindMember(name);
+    if (it != claims.MemberEnd() && !it->value.IsString()) return result;
   }
   t.iss = member_string(*payload, "iss");
   t.jti = member_string(*payload, "jti");
   if (payload->HasMember("tenant")) t.tenant = member_string(*payload, "tenant");
-  if (auto it = payload->FindMember("aud"); it != payload->MemberEnd()) {
+  if (auto it = claims.FindMember("aud"); it != claims.MemberEnd()) {
     if (it->value.IsString()) {
       t.aud.emplace_back(it->value.GetString(), it->value.GetStringLength());
     } else if (it->value.IsArray()) {
@@ -373,9 +375,9 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
     }
   }
   bool bad = false;
-  if (auto it = payload->FindMember("exp"); it != payload->MemberEnd()) t.exp = numeric_date(it->value, bad);
-  if (auto it = payload->FindMember("iat"); it != payload->MemberEnd()) t.iat = numeric_date(it->value, bad);
-  if (auto it = payload->FindMember("nbf"); it != payload->MemberEnd()) t.nbf = numeric_date(it->value, bad);
+  if (auto it = claims.FindMember("exp"); it != claims.MemberEnd()) t.exp = numeric_date(it->value, bad);
+  if (auto it = claims.FindMember("iat"); it != claims.MemberEnd()) t.iat = numeric_date(it->value, bad);
+  if (auto it = claims.FindMember("nbf"); it != claims.MemberEnd()) t.nbf = numeric_date(it->value, bad);
   if (bad) return result;
 
   // CDS Hooks 2.0: kid is required in the header; iss, aud, exp, iat, jti in the payload.
