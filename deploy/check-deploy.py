@@ -14,7 +14,8 @@
   effective auth.mode (file, then NMO_AUTH_MODE) must be the overlay's; prod (and the base) must not trust the
   public sandbox, and prod must render neither its key nor a development configuration. prod renders in a
   scratch copy with a throwaway certificate and database URL.
-- deploy/compose.yaml: the services, the read-only non-root service and its PostgreSQL.
+- deploy/compose.yaml: the services, the read-only non-root service and its PostgreSQL, and the configuration
+  it serves with its issuers file and JWK Sets bind-mounted from the repository.
 
 Exit status 0 when everything checked passes; every failure is printed.
 """
@@ -387,6 +388,30 @@ def check_compose():
     check("healthcheck" in db, "compose.yaml: postgres has no health check")
     for port in svc.get("ports", []):
         check(str(port).startswith("127.0.0.1:"), f"compose.yaml: port {port} is published beyond loopback")
+    # The configuration it serves, its issuers file and JWK Sets: all from bind mounts of the repository.
+    binds = {}
+    for v in svc.get("volumes", []):
+        parts = str(v).split(":")
+        if len(parts) >= 2 and parts[0].startswith("."):
+            binds[posixpath.normpath(parts[1])] = os.path.normpath(os.path.join(ROOT, "deploy", parts[0]))
+
+    def host(path):
+        path = posixpath.normpath(path)
+        for target, source in binds.items():
+            if path == target:
+                return source
+            if path.startswith(target + "/"):
+                return os.path.join(source, path[len(target) + 1:])
+        return None
+
+    def read(path):
+        h = host(path)
+        return open(h, encoding="utf-8").read() if h and os.path.isfile(h) else None
+
+    config = config_arg(svc.get("command"), "compose.yaml nmo-cds command")
+    if config:
+        check_served_config("compose.yaml", read, lambda p: bool(host(p)) and os.path.isdir(host(p)), config,
+                            {k: str(v) for k, v in env.items()}, env.get("NMO_AUTH_MODE", "required"))
 
 
 def main():
