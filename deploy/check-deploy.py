@@ -2,18 +2,27 @@
 """Static checks of the deployment files, run by scripts/test.sh (cheap: no image build, no cluster).
 
 - deploy/Containerfile: multi-stage, numeric non-root USER, HEALTHCHECK, the feedback volume, ENTRYPOINT, every
-  COPY source present; the deploy/*.sh scripts parse (bash -n).
+  COPY source present, and the default CMD's configuration (followed as the service reads it: its issuers file,
+  their JWK Set files, the knowledge directory) is in the image, requires JWT and does not trust the public
+  sandbox; the deploy/*.sh scripts parse (bash -n).
 - config/kustomization.yaml lists every config/knowledge/*.json (kustomize cannot glob).
 - deploy/k8s: each overlay rendered with `kubectl kustomize` (skipped, and said so, when kubectl is missing:
   Debian 12 does not package it) and the result checked: kinds, probes, securityContext, references between
   objects, and per overlay the configuration it must carry (prod: JWT required, TLS, PostgreSQL; dev: SQLite,
-  development authentication). prod renders in a scratch copy with a throwaway certificate and database URL.
-- deploy/compose.yaml: the services, the read-only non-root service and its PostgreSQL.
+  development authentication). The configuration the container is started with (args --config) is followed
+  through the mounted ConfigMap keys: it, its issuers file and their JWK Set files must all be mounted, and the
+  effective auth.mode (file, then NMO_AUTH_MODE) must be the overlay's; prod (and the base) must not trust the
+  public sandbox, and prod must render neither its key nor a development configuration. prod renders in a
+  scratch copy with a throwaway certificate and database URL.
+- deploy/compose.yaml: the services, the read-only non-root service and its PostgreSQL, and the configuration
+  it serves with its issuers file and JWK Sets bind-mounted from the repository.
 
 Exit status 0 when everything checked passes; every failure is printed.
 """
 import glob
+import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -30,6 +39,58 @@ def check(condition, message):
     if not condition:
         failures.append(message)
     return condition
+
+
+# ---- the configuration a container serves, followed as service/cli.cpp reads it ---------------------------------
+SANDBOX_ISS = "https://sandbox.cds-hooks.org"
+
+
+def sandbox_key_material():
+    keys = json.load(open(os.path.join(ROOT, "config/keys/sandbox-jwks.json"), encoding="utf-8"))["keys"]
+    return [k[f] for k in keys for f in ("x", "y", "n") if f in k]
+
+
+def config_arg(args, where):
+    args = list(args or [])
+    if check("--config" in args and args.index("--config") + 1 < len(args), f"{where}: no serve --config FILE"):
+        return args[args.index("--config") + 1]
+    return None
+
+
+def check_served_config(where, read, is_dir, config_path, env, mode):
+    """read(path) → text of the file at that absolute path in the container, or None; is_dir(path) → bool.
+    Follows config → auth.issuers_file → jwks_file (each relative to the file naming it) and knowledge_dir."""
+    text = read(config_path)
+    if not check(text is not None, f"{where}: the configuration {config_path} is not there"):
+        return
+    try:
+        cfg = json.loads(text)
+    except ValueError as e:
+        check(False, f"{where}: {config_path} is not JSON: {e}")
+        return
+    base = posixpath.dirname(config_path)
+    auth = cfg.get("auth", {})
+    effective = env.get("NMO_AUTH_MODE", auth.get("mode", "required"))
+    check(effective == mode, f"{where}: auth.mode is {effective!r} ({config_path} + NMO_AUTH_MODE), expected {mode!r}")
+    knowledge = posixpath.join(base, env.get("NMO_KNOWLEDGE_DIR", cfg.get("knowledge_dir", "knowledge")))
+    check(is_dir(knowledge), f"{where}: knowledge_dir {knowledge} is not there")
+    issuers_file = env.get("NMO_AUTH_ISSUERS_FILE", auth.get("issuers_file", ""))
+    if not check(issuers_file != "", f"{where}: {config_path} names no auth.issuers_file (it would trust nobody)"):
+        return
+    issuers_path = posixpath.normpath(posixpath.join(base, issuers_file))
+    text = read(issuers_path)
+    if not check(text is not None, f"{where}: auth.issuers_file {issuers_path} (named by {config_path}) is not there"):
+        return
+    issuers = json.loads(text).get("issuers", [])
+    check(bool(issuers), f"{where}: {issuers_path} lists no issuer")
+    for issuer in issuers:
+        if mode == "required":
+            check(issuer.get("iss") != SANDBOX_ISS,
+                  f"{where}: {issuers_path} trusts the public sandbox, whose private key is published")
+        check("jwks_file" in issuer or issuer.get("jku"), f"{where}: issuer {issuer.get('iss')} has no key source")
+        if "jwks_file" in issuer:
+            jwks = posixpath.normpath(posixpath.join(posixpath.dirname(issuers_path), issuer["jwks_file"]))
+            check(read(jwks) is not None, f"{where}: jwks_file {jwks} (issuer {issuer.get('iss')}) is not there")
 
 
 # ---- Containerfile and scripts ---------------------------------------------------------------------------------
@@ -59,12 +120,38 @@ def check_containerfile():
     check(any(w == "VOLUME" and "/var/lib/nmo-cds" in r for w, r in runtime),
           "Containerfile: no VOLUME for /var/lib/nmo-cds (the SQLite feedback store)")
     check(any(w == "ENTRYPOINT" for w, _ in runtime), "Containerfile: no ENTRYPOINT in the runtime stage")
-    for word, rest in instructions:
+    image_files = {}  # path in the image → file in the repository (COPY from the build context only)
+    for word, rest in runtime:
         if word != "COPY" or "--from=" in rest:
             continue
-        sources = [s for s in rest.split()[:-1] if not s.startswith("--")]
-        for s in sources:
-            check(os.path.exists(os.path.join(ROOT, s)), f"Containerfile: COPY source {s} does not exist")
+        words = [w for w in rest.split() if not w.startswith("--")]
+        sources, dest = words[:-1], words[-1]
+        for src in sources:
+            path = os.path.join(ROOT, src)
+            if not check(os.path.exists(path), f"Containerfile: COPY source {src} does not exist"):
+                continue
+            if os.path.isdir(path):
+                for f in glob.glob(os.path.join(path, "**", "*"), recursive=True):
+                    if os.path.isfile(f):
+                        image_files[posixpath.join(dest, os.path.relpath(f, path))] = f
+            else:
+                image_files[posixpath.join(dest, os.path.basename(src)) if dest.endswith("/") else dest] = path
+    cmds = [rest for word, rest in runtime if word == "CMD"]
+    env = {}
+    for word, rest in runtime:
+        if word == "ENV":
+            env.update(re.findall(r"(NMO_[A-Z0-9_]+)=(\S+)", rest))
+    if check(cmds and cmds[-1].startswith("["), "Containerfile: no exec-form CMD"):
+        config = config_arg(json.loads(cmds[-1]), "Containerfile CMD")
+        if config:
+            def read(p):
+                f = image_files.get(posixpath.normpath(p))
+                return open(f, encoding="utf-8").read() if f else None
+
+            def is_dir(p):
+                return any(k.startswith(posixpath.normpath(p) + "/") for k in image_files)
+
+            check_served_config("Containerfile CMD", read, is_dir, config, env, "required")
     for script in glob.glob(os.path.join(ROOT, "deploy/*.sh")):
         r = subprocess.run(["bash", "-n", script], capture_output=True, text=True)
         check(r.returncode == 0, f"{os.path.relpath(script, ROOT)}: {r.stderr.strip()}")
@@ -186,10 +273,41 @@ def check_overlay(name, docs, expect):
             ref = v.get(key[0], {}).get(key[1])
             if ref is not None:
                 check((kind, ref) in objects, f"{where}: volume {v['name']} names {kind} {ref}, not rendered")
-    check("/etc/nmo-cds/service.json" in mounts and "/etc/nmo-cds/knowledge" in mounts,
-          f"{where}: configuration and knowledge are not mounted from ConfigMaps")
-
     env = effective_env(dep, objects)
+
+    def mounted(path):
+        """The ConfigMap mount and key that put a file at path, as the kubelet would: (data, key) or None."""
+        path = posixpath.normpath(path)
+        for mpath, m in mounts.items():
+            cm_name = volumes.get(m["name"], {}).get("configMap", {}).get("name")
+            cm = objects.get(("ConfigMap", cm_name), {})
+            if m.get("subPath"):
+                if mpath == path:
+                    return cm.get("data", {}), m["subPath"]
+            elif path.startswith(mpath.rstrip("/") + "/") and cm:
+                key = path[len(mpath.rstrip("/")) + 1:]
+                if "/" not in key:
+                    return cm.get("data", {}), key
+        return None
+
+    def read(path):
+        found = mounted(path)
+        return found[0].get(found[1]) if found else None
+
+    def is_dir(path):
+        m = mounts.get(posixpath.normpath(path))
+        return m is not None and not m.get("subPath") and "configMap" in volumes.get(m["name"], {})
+
+    check_served_config(where, read, is_dir, config_arg(c.get("args"), where) or "", env, expect["env"]["NMO_AUTH_MODE"])
+    if expect.get("no_sandbox"):
+        material = sandbox_key_material()
+        for cm in kinds.get("ConfigMap", []):
+            for key, value in cm.get("data", {}).items():
+                check(SANDBOX_ISS not in value and not any(m in value for m in material),
+                      f"{where}: ConfigMap {cm['metadata']['name']} carries the public sandbox's issuer or key ({key})")
+                if key.endswith(".json") and value.lstrip().startswith("{"):
+                    mode = json.loads(value).get("auth", {}).get("mode")
+                    check(mode in (None, "required"), f"{where}: ConfigMap {cm['metadata']['name']}/{key} has auth.mode {mode}")
     for key in env:
         check(re.fullmatch(r"NMO_[A-Z0-9_]+", key) is not None, f"{where}: {key} is not an NMO_<KEY> override")
     for key, want in expect["env"].items():
@@ -236,6 +354,10 @@ def check_kubernetes():
               "(Debian 12 does not package it)")
         return
     common = ["Deployment", "Service", "ConfigMap", "NetworkPolicy", "ServiceAccount"]
+    # The base alone (it also renders the dev overlay's ConfigMap, unmounted): secure by default.
+    check_overlay("base", render(os.path.join(ROOT, "deploy/k8s/base")), {
+        "kinds": common + ["HorizontalPodAutoscaler", "PodDisruptionBudget"], "scheme": "HTTP", "tls": False,
+        "env": {"NMO_AUTH_MODE": "required", "NMO_FEEDBACK_STORE": "sqlite"}})
     check_overlay("dev", render(os.path.join(ROOT, "deploy/k8s/overlays/dev")), {
         "kinds": common + ["PersistentVolumeClaim"], "absent": ["HorizontalPodAutoscaler", "PodDisruptionBudget"],
         "scheme": "HTTP", "tls": False, "replicas": 1,
@@ -243,10 +365,10 @@ def check_kubernetes():
                 "NMO_FEEDBACK_SQLITE_PATH": "/var/lib/nmo-cds/feedback.db"}})
     check_overlay("prod", render_prod(), {
         "kinds": common + ["HorizontalPodAutoscaler", "PodDisruptionBudget", "Secret"],
-        "scheme": "HTTPS", "tls": True, "postgres_secret": True,
+        "scheme": "HTTPS", "tls": True, "postgres_secret": True, "no_sandbox": True,
         "env": {"NMO_AUTH_MODE": "required", "NMO_FEEDBACK_STORE": "postgres",
                 "NMO_TLS_CERTIFICATE_FILE": "/etc/nmo-cds/tls/tls.crt", "NMO_TLS_PRIVATE_KEY_FILE": "/etc/nmo-cds/tls/tls.key"}})
-    print("check-deploy: rendered and checked the dev and prod overlays with kubectl kustomize")
+    print("check-deploy: rendered and checked the base and the dev and prod overlays with kubectl kustomize")
 
 
 # ---- compose -----------------------------------------------------------------------------------------------------
@@ -266,6 +388,30 @@ def check_compose():
     check("healthcheck" in db, "compose.yaml: postgres has no health check")
     for port in svc.get("ports", []):
         check(str(port).startswith("127.0.0.1:"), f"compose.yaml: port {port} is published beyond loopback")
+    # The configuration it serves, its issuers file and JWK Sets: all from bind mounts of the repository.
+    binds = {}
+    for v in svc.get("volumes", []):
+        parts = str(v).split(":")
+        if len(parts) >= 2 and parts[0].startswith("."):
+            binds[posixpath.normpath(parts[1])] = os.path.normpath(os.path.join(ROOT, "deploy", parts[0]))
+
+    def host(path):
+        path = posixpath.normpath(path)
+        for target, source in binds.items():
+            if path == target:
+                return source
+            if path.startswith(target + "/"):
+                return os.path.join(source, path[len(target) + 1:])
+        return None
+
+    def read(path):
+        h = host(path)
+        return open(h, encoding="utf-8").read() if h and os.path.isfile(h) else None
+
+    config = config_arg(svc.get("command"), "compose.yaml nmo-cds command")
+    if config:
+        check_served_config("compose.yaml", read, lambda p: bool(host(p)) and os.path.isdir(host(p)), config,
+                            {k: str(v) for k, v in env.items()}, env.get("NMO_AUTH_MODE", "required"))
 
 
 def main():
