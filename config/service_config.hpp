@@ -27,6 +27,20 @@ struct Limits {
   std::uint64_t json_max_array_items = 100000;
 };
 
+// Fetching prefetch data the CDS client did not send, from its fhirServer (CDS Hooks 2.0 §Prefetch, §FHIR Resource
+// Access). Nothing is contacted unless fhirServer is on allowed_servers.
+struct Fetch {
+  std::vector<std::string> allowed_servers;  // base URLs, exact match (a trailing '/' ignored); empty: never fetch
+  std::uint64_t request_deadline_ms = 500;   // all fetches of one hook call
+  std::uint64_t call_timeout_ms = 500;       // one HTTP exchange with the FHIR server
+  std::string ca_file;                       // PEM trust anchors for https; empty: the system trust store
+  std::uint64_t max_response_bytes = 4u << 20;
+  std::uint64_t max_total_bytes = 16u << 20;  // all pages of one search
+  std::uint64_t max_pages = 10;               // pages of one search (Bundle next links)
+  std::uint64_t max_entries = 5000;           // entries of one search, all pages
+  std::uint64_t idle_connections_per_host = 4;
+};
+
 struct Config {
   std::string listen_address = "127.0.0.1";
   std::uint64_t listen_port = 8080;
@@ -37,6 +51,7 @@ struct Config {
   std::vector<std::string> cors_allowed_origins{"*"};
   std::string log_level = "info";  // debug | info | warn | error
   std::string knowledge_dir = "knowledge";  // relative paths are relative to the config file's directory
+  Fetch fhir;
 };
 
 using Environment = std::vector<std::pair<std::string, std::string>>;

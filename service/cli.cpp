@@ -19,6 +19,8 @@
 #include "cards/knowledge_base.hpp"
 #include "config/service_config.hpp"
 #include "fhir/time.hpp"
+#include "service/fhir_client.hpp"
+#include "service/gather.hpp"
 #include "service/hook_call.hpp"
 #include "service/log.hpp"
 #include "service/router.hpp"
@@ -120,6 +122,19 @@ bool load_runtime(const std::string& config_path, Runtime& runtime) {
     return false;
   }
   runtime.knowledge = *kb;
+
+  if (!runtime.config.fhir.allowed_servers.empty()) {
+    FhirClientOptions options = fhir_client_options(runtime.config);
+    if (!options.ca_file.empty() && fs::path(options.ca_file).is_relative()) {
+      options.ca_file = (fs::path(config_path).parent_path() / options.ca_file).string();
+    }
+    try {
+      runtime.fhir_client = std::make_shared<FhirClient>(std::move(options));
+    } catch (const std::exception& e) {
+      std::cerr << "nmo-cds: " << e.what() << "\n";
+      return false;
+    }
+  }
   return true;
 }
 

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <future>
+#include <memory>
 
 #include "service/feedback.hpp"
+#include "service/gather.hpp"
 #include "service/hook_call.hpp"
 #include "service/http_errors.hpp"
 #include "service/log.hpp"
@@ -105,7 +108,7 @@ void Router::add_cors(const HttpRequest& request, HttpResponse& response) const 
 }
 
 HttpResponse Router::route(const HttpRequest& request, std::string& name, std::string& hook_instance,
-                           std::string& rules) const {
+                           std::string& rules, std::optional<PendingCall>& pending) const {
   const Match m = match(request.target);
   name = route_name(m.route);
   if (m.route == Route::none) return error_response(ProblemKind::not_found, "no such resource");
@@ -152,7 +155,18 @@ HttpResponse Router::route(const HttpRequest& request, std::string& name, std::s
     r.content_type.clear();
     return r;
   }
-  auto outcome = call_hook(*service, request.body, runtime_, now_seconds());
+  auto call = begin_hook(*service, request.body, runtime_, now_seconds());
+  if (call && !call->missing.empty()) {
+    pending = std::move(*call);  // answered later, once gathered
+    return {};
+  }
+  return hook_response(call ? fhir::Result<HookOutcome>(finish_hook(*call, runtime_))
+                            : fhir::Result<HookOutcome>(call.problem()),
+                       name, hook_instance, rules);
+}
+
+HttpResponse Router::hook_response(fhir::Result<HookOutcome> outcome, const std::string& name,
+                                   std::string& hook_instance, std::string& rules) const {
   if (!outcome) {
     if (!outcome.problem().detail.empty()) {
       log::write(log::Level::warn, "request_problem",
@@ -165,18 +179,49 @@ HttpResponse Router::route(const HttpRequest& request, std::string& name, std::s
   return json(200, std::move(outcome->body));
 }
 
-void Router::handle(HttpRequest request, Responder done) const { done(handle_now(request)); }
-
-HttpResponse Router::handle_now(const HttpRequest& request) const {
+void Router::handle(HttpRequest request, Responder done) const {
   const auto start = std::chrono::steady_clock::now();
   std::string name, hook_instance, rules;
+  std::optional<PendingCall> pending;
   HttpResponse response;
   try {
-    response = route(request, name, hook_instance, rules);
+    response = route(request, name, hook_instance, rules, pending);
   } catch (const std::exception& e) {
     log::write(log::Level::error, "internal_error", {{"route", name}, {"detail", e.what()}});
     response = error_response(ProblemKind::internal, "internal error");
+    pending.reset();
   }
+  if (!pending) {
+    done(complete(request, std::move(response), name, hook_instance, rules, start));
+    return;
+  }
+  auto held = std::make_shared<HttpRequest>(std::move(request));
+  gather(std::move(*pending), runtime_,
+         [this, held, done = std::move(done), name, start](fhir::Result<PendingCall> gathered) {
+           std::string hook_instance, rules;
+           HttpResponse response;
+           try {
+             response = hook_response(gathered ? fhir::Result<HookOutcome>(finish_hook(*gathered, runtime_))
+                                               : fhir::Result<HookOutcome>(gathered.problem()),
+                                      name, hook_instance, rules);
+           } catch (const std::exception& e) {
+             log::write(log::Level::error, "internal_error", {{"route", name}, {"detail", e.what()}});
+             response = error_response(ProblemKind::internal, "internal error");
+           }
+           done(complete(*held, std::move(response), name, hook_instance, rules, start));
+         });
+}
+
+HttpResponse Router::handle_now(const HttpRequest& request) const {
+  std::promise<HttpResponse> answer;
+  auto future = answer.get_future();
+  handle(request, [&answer](HttpResponse response) { answer.set_value(std::move(response)); });
+  return future.get();
+}
+
+HttpResponse Router::complete(const HttpRequest& request, HttpResponse response, const std::string& name,
+                              const std::string& hook_instance, const std::string& rules,
+                              std::chrono::steady_clock::time_point start) const {
   add_cors(request, response);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

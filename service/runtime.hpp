@@ -9,10 +9,14 @@
 
 namespace nmo::service {
 
+class FhirClient;
+
 struct Runtime {
   config::Config config;
   std::shared_ptr<const cards::KnowledgeBase> knowledge;
   fhir::JsonLimits json_limits;
+  /// Set when config.fhir.allowed_servers is not empty; null: missing prefetch data is never fetched.
+  std::shared_ptr<FhirClient> fhir_client;
 };
 
 /// JSON limits from the configuration.
