@@ -266,6 +266,24 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
     parser_->header_limit(64u << 10);
     parser_->body_limit(client_->options.max_response_bytes);
     conn_->with_stream([this](auto& stream) {
+      http::async_read_header(stream, conn_->buffer, *parser_,
+                              [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                                self->on_header(ec);
+                              });
+    });
+  }
+
+  void on_header(boost::system::error_code ec) {
+    if (timed_out_) return fail(Error::timeout, "the FHIR server did not answer in time");
+    if (ec == http::error::header_limit) return fail(Error::too_large, "a FHIR response's headers were too large");
+    if (ec == http::error::body_limit) return fail(Error::too_large, "a FHIR response was over the size limit");
+    if (ec) return retry_or_fail("the connection to the FHIR server failed");
+    // Checked here as well, in case the parser lets a declared Content-Length through.
+    const auto length = parser_->content_length();
+    if (length && *length > client_->options.max_response_bytes) {
+      return fail(Error::too_large, "a FHIR response was over the size limit");
+    }
+    conn_->with_stream([this](auto& stream) {
       http::async_read(stream, conn_->buffer, *parser_,
                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_read(ec); });
     });
@@ -288,8 +306,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   void on_read(boost::system::error_code ec) {
     if (timed_out_) return fail(Error::timeout, "the FHIR server did not answer in time");
     if (ec == http::error::body_limit) return fail(Error::too_large, "a FHIR response was over the size limit");
-    if (ec == http::error::header_limit) return fail(Error::too_large, "a FHIR response's headers were too large");
-    if (ec) return retry_or_fail("the connection to the FHIR server failed");
+    if (ec) return fail(Error::io, "the connection to the FHIR server failed");
     auto response = parser_->release();
     parser_.reset();
     timer_.cancel();
