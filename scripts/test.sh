@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+# The test FHIR server (@medplum/fhir-router, exact versions from the committed lock file) for the fetch tests.
+echo "=== npm ci: tests/fhir-server"
+(cd tests/fhir-server && npm ci --no-audit --no-fund)
 jobs="$(nproc)"
 status=0
 
