@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
-  libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev
+  libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev openssl
 )
 
 missing=()
