@@ -239,6 +239,7 @@ int serve(const Args& args) {
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});
   router.set_ready(false);
   transport->stop(std::chrono::milliseconds(c.shutdown_grace_ms));
+  runtime.fhir_client.reset();  // no fetch may answer into the transport once it is gone
   log::announce("stopped");
   return 0;
 }

@@ -1,5 +1,8 @@
 #include "service/fhir_client.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -427,6 +430,10 @@ FhirClient::FhirClient(FhirClientOptions options) : impl_(std::make_unique<Impl>
                              std::string(e.what()));
   }
   impl_->thread = std::thread([impl = impl_.get()] {
+    // Signals are for the thread that waits for them (`serve` uses sigwait), never this one.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     auto guard = asio::make_work_guard(impl->ioc);
     impl->ioc.run();
   });
