@@ -19,6 +19,9 @@
 
 #include "fhir/json.hpp"
 
+// Exported from the shared object the cpprest build makes of the client (service/CMakeLists.txt).
+#define NMO_FHIR_CLIENT_API __attribute__((visibility("default")))
+
 namespace nmo::service {
 
 struct FhirClientOptions {
@@ -38,13 +41,13 @@ struct Url {
   std::string port;    // always set ("80"/"443" by default)
   std::string target;  // path and query, starting with '/'
   /// scheme://host:port — two URLs are the same origin when these are equal.
-  std::string origin() const;
+  NMO_FHIR_CLIENT_API std::string origin() const;
 };
 
 /// nullopt unless `text` is an absolute http(s) URL without userinfo. A fragment is dropped.
-std::optional<Url> parse_url(std::string_view text);
+NMO_FHIR_CLIENT_API std::optional<Url> parse_url(std::string_view text);
 /// "localhost", 127.0.0.0/8 or ::1.
-bool is_loopback_host(std::string_view host);
+NMO_FHIR_CLIENT_API bool is_loopback_host(std::string_view host);
 
 struct FetchResult {
   enum class Error {
@@ -70,7 +73,7 @@ struct FetchResult {
   bool ok() const { return error == Error::none; }
 };
 
-class FhirClient {
+class NMO_FHIR_CLIENT_API FhirClient {
  public:
   /// Starts the I/O thread. Throws std::runtime_error when the CA file cannot be loaded.
   explicit FhirClient(FhirClientOptions options);
