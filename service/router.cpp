@@ -196,6 +196,7 @@ void Router::handle(HttpRequest request, Responder done) const {
     return;
   }
   auto held = std::make_shared<HttpRequest>(std::move(request));
+  held->body = {};  // parsed already; only the head is needed to answer (CORS, log line)
   gather(std::move(*pending), runtime_,
          [this, held, done = std::move(done), name, start](fhir::Result<PendingCall> gathered) {
            std::string hook_instance, rules;
