@@ -32,6 +32,10 @@ std::function<void*(Config&)> at(M Config::*member) {
   return [member](Config& c) -> void* { return &(c.*member); };
 }
 template <class M>
+std::function<void*(Config&)> at_fetch(M Fetch::*member) {
+  return [member](Config& c) -> void* { return &(c.fhir.*member); };
+}
+template <class M>
 std::function<void*(Config&)> at_limit(M Limits::*member) {
   return [member](Config& c) -> void* { return &(c.limits.*member); };
 }
@@ -115,6 +119,24 @@ const std::vector<Field>& fields() {
       {"tls.private_key_file", Type::string, 0, 0, at_tls(&Tls::private_key_file), "PEM private key"},
       {"tls.client_ca_file", Type::string, 0, 0, at_tls(&Tls::client_ca_file),
        "PEM CA certificates; set: mutual TLS (clients must present a certificate it signed)"},
+      {"fhir.allowed_servers", Type::string_list, 0, 0, at_fetch(&Fetch::allowed_servers),
+       "FHIR base URLs the service may fetch missing prefetch data from; empty: never fetch (412 instead)"},
+      {"fhir.request_deadline_ms", Type::integer, 10, 60000, at_fetch(&Fetch::request_deadline_ms),
+       "time all fetches of one hook call get, together"},
+      {"fhir.call_timeout_ms", Type::integer, 10, 60000, at_fetch(&Fetch::call_timeout_ms),
+       "time one HTTP exchange with the FHIR server gets"},
+      {"fhir.ca_file", Type::string, 0, 0, at_fetch(&Fetch::ca_file),
+       "PEM file of CAs trusted for https FHIR servers; empty: the system trust store"},
+      {"fhir.max_response_bytes", Type::integer, 1024, 1u << 30, at_fetch(&Fetch::max_response_bytes),
+       "one FHIR response body"},
+      {"fhir.max_total_bytes", Type::integer, 1024, 1u << 30, at_fetch(&Fetch::max_total_bytes),
+       "all pages of one search"},
+      {"fhir.max_pages", Type::integer, 1, 1000, at_fetch(&Fetch::max_pages),
+       "pages of one search followed through Bundle next links"},
+      {"fhir.max_entries", Type::integer, 1, 1000000, at_fetch(&Fetch::max_entries),
+       "entries of one search over all its pages"},
+      {"fhir.idle_connections_per_host", Type::integer, 0, 64, at_fetch(&Fetch::idle_connections_per_host),
+       "keep-alive connections kept open per FHIR server"},
   };
   return table;
 }
@@ -275,6 +297,21 @@ std::optional<Problem> check_values(const Config& c) {
     // CDS Hooks 2.0 §Trusting CDS Clients: none and symmetric algorithms "SHALL NOT" be accepted.
     if (std::find(algs.begin(), algs.end(), a) == algs.end()) {
       return bad("auth.algorithms", "auth.algorithms: " + a + " is not one of ES384, RS384, ES256, RS256, PS384");
+    }
+  }
+  for (const std::string& server : c.fhir.allowed_servers) {
+    // Plain http only to this machine: a bearer token never crosses a network in clear.
+    const bool https = server.rfind("https://", 0) == 0 && server.size() > 8;
+    const auto host_is = [&server](std::string_view prefix) {
+      return server.rfind(prefix, 0) == 0 &&
+             (server.size() == prefix.size() || server[prefix.size()] == ':' || server[prefix.size()] == '/');
+    };
+    const bool loopback = host_is("http://localhost") || host_is("http://[::1]") ||
+                          (server.rfind("http://127.", 0) == 0);  // the client also connects to loopback only
+    if (!https && !loopback) {
+      return bad("fhir.allowed_servers",
+                 "fhir.allowed_servers: expected https:// URLs (http:// only to 127.0.0.1, [::1] or localhost): " +
+                     server);
     }
   }
   return std::nullopt;

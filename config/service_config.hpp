@@ -48,6 +48,20 @@ struct Tls {
   std::string client_ca_file;  // set: mutual TLS, clients must present a certificate signed by it
 };
 
+// Fetching prefetch data the CDS client did not send, from its fhirServer (CDS Hooks 2.0 §Prefetch, §FHIR Resource
+// Access). Nothing is contacted unless fhirServer is on allowed_servers.
+struct Fetch {
+  std::vector<std::string> allowed_servers;  // base URLs, exact match (a trailing '/' ignored); empty: never fetch
+  std::uint64_t request_deadline_ms = 500;   // all fetches of one hook call
+  std::uint64_t call_timeout_ms = 500;       // one HTTP exchange with the FHIR server
+  std::string ca_file;                       // PEM trust anchors for https; empty: the system trust store
+  std::uint64_t max_response_bytes = 4u << 20;
+  std::uint64_t max_total_bytes = 16u << 20;  // all pages of one search
+  std::uint64_t max_pages = 10;               // pages of one search (Bundle next links)
+  std::uint64_t max_entries = 5000;           // entries of one search, all pages
+  std::uint64_t idle_connections_per_host = 4;
+};
+
 struct Config {
   std::string listen_address = "127.0.0.1";
   std::uint64_t listen_port = 8080;
@@ -68,6 +82,7 @@ struct Config {
   /// NMO_* variables that were not configuration keys but Kubernetes service links (NMO_CDS_SERVICE_HOST, ...),
   /// ignored; start-up logs them as a warning.
   std::vector<std::string> ignored_environment;
+  Fetch fhir;
 };
 
 using Environment = std::vector<std::pair<std::string, std::string>>;

@@ -31,3 +31,13 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: all build dependencies present"
 fi
+
+# Node.js (>= 20) and npm run the test FHIR server (tests/fhir-server); installed from apt only when missing.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs npm"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi

@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 # install-deps.sh installed PostgreSQL: its tests (a private cluster per test process) must run, not skip.
 export NMO_TEST_REQUIRE_POSTGRES=1
+# The test FHIR server (@medplum/fhir-router, exact versions from the committed lock file) for the fetch tests.
+echo "=== npm ci: tests/fhir-server"
+(cd tests/fhir-server && npm ci --no-audit --no-fund)
 jobs="$(nproc)"
 suites="${NMO_TEST_SUITES:-beast cpprest sanitize}"
 fuzz_seconds="${NMO_FUZZ_SECONDS:-30}"

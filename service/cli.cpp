@@ -23,6 +23,8 @@
 #include "fhir/time.hpp"
 #include "service/auth.hpp"
 #include "service/feedback_store.hpp"
+#include "service/fhir_client.hpp"
+#include "service/gather.hpp"
 #include "service/hook_call.hpp"
 #include "service/jwks.hpp"
 #include "service/jwks_fetch.hpp"
@@ -181,6 +183,19 @@ bool load_runtime(const std::string& config_path, Runtime& runtime) {
     return false;
   }
   runtime.knowledge = *kb;
+
+  if (!runtime.config.fhir.allowed_servers.empty()) {
+    FhirClientOptions options = fhir_client_options(runtime.config);
+    if (!options.ca_file.empty() && fs::path(options.ca_file).is_relative()) {
+      options.ca_file = (fs::path(config_path).parent_path() / options.ca_file).string();
+    }
+    try {
+      runtime.fhir_client = std::make_shared<FhirClient>(std::move(options));
+    } catch (const std::exception& e) {
+      std::cerr << "nmo-cds: " << e.what() << "\n";
+      return false;
+    }
+  }
   return load_auth(config_path, runtime);
 }
 
@@ -337,6 +352,7 @@ int serve(const Args& args) {
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});
   router.set_ready(false);
   transport->stop(std::chrono::milliseconds(c.shutdown_grace_ms));
+  runtime.fhir_client.reset();  // no fetch may answer into the transport once it is gone
   log::announce("stopped", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   return 0;
 }

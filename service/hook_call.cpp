@@ -2,11 +2,13 @@
 
 #include <cctype>
 #include <chrono>
+#include <future>
 #include <optional>
 
 #include "cards/card.hpp"
 #include "cards/engine.hpp"
 #include "fhir/record_reader.hpp"
+#include "service/gather.hpp"
 
 namespace nmo::service {
 namespace {
@@ -63,11 +65,12 @@ std::optional<Problem> read_context(const ServiceDef& service, const rapidjson::
   return std::nullopt;
 }
 
-std::optional<Problem> check_fhir_access(const rapidjson::Value& doc) {
+std::optional<Problem> check_fhir_access(const rapidjson::Value& doc, PendingCall& call) {
   const rapidjson::Value* server = member(doc, "fhirServer");
   if (server != nullptr && (!server->IsString() || server->GetStringLength() == 0)) {
     return invalid("fhirServer", "fhirServer must be a non-empty string");
   }
+  if (server != nullptr) call.fhir_server = str(*server);
   const rapidjson::Value* auth = member(doc, "fhirAuthorization");
   if (auth == nullptr) return std::nullopt;
   // CDS Hooks 2.0 §HTTP Request: "fhirServer ... REQUIRED if fhirAuthorization is provided".
@@ -81,23 +84,23 @@ std::optional<Problem> check_fhir_access(const rapidjson::Value& doc) {
   if (type == nullptr || !type->IsString()) {
     return invalid("fhirAuthorization.token_type", "fhirAuthorization.token_type must be a string");
   }
+  call.access_token = str(*token);
   return std::nullopt;
 }
 
-// Prefetch as sent, read into the record. Keys the client left out, or answered with an OperationOutcome, would
-// have to be fetched from fhirServer (CDS Hooks 2.0 §Prefetch: "the CDS Service ... MUST ... obtain the data
-// itself"); the fetch path is issue #3, so until then they are data the service cannot obtain → 412.
-std::optional<Problem> read_prefetch(const ServiceDef& service, const rapidjson::Value& doc,
-                                     fhir::PatientRecord& record) {
+// Prefetch as sent, read into the record. Keys the client left out, or answered with an OperationOutcome, are
+// listed in call.missing, to be fetched from fhirServer by gather() (CDS Hooks 2.0 §Prefetch: "the CDS Service
+// ... MUST ... obtain the data itself").
+std::optional<Problem> read_prefetch(const ServiceDef& service, const rapidjson::Value& doc, PendingCall& call) {
+  fhir::PatientRecord& record = call.record;
   const rapidjson::Value* prefetch = member(doc, "prefetch");
   if (prefetch != nullptr && !prefetch->IsObject()) return invalid("prefetch", "prefetch must be an object");
-  std::string missing;
   for (const auto& [key, tmpl] : service.prefetch) {
     const rapidjson::Value* value = prefetch == nullptr ? nullptr : member(*prefetch, key.c_str());
     switch (fhir::classify_prefetch(value)) {
       case fhir::PrefetchState::absent:
       case fhir::PrefetchState::operation_outcome:
-        missing += (missing.empty() ? "" : ", ") + key;
+        call.missing.emplace_back(key, tmpl);
         break;
       case fhir::PrefetchState::null_value:
       case fhir::PrefetchState::empty:
@@ -106,11 +109,6 @@ std::optional<Problem> read_prefetch(const ServiceDef& service, const rapidjson:
         if (auto p = fhir::read_resources(*value, "prefetch." + key, record)) return p;
         break;
     }
-  }
-  if (!missing.empty()) {
-    return fhir::make_problem(ProblemKind::missing_data, "prefetch",
-                              "prefetch data required by this service is missing: " + missing,
-                              "fetching from fhirServer is not implemented yet (issue #3)");
   }
   return std::nullopt;
 }
@@ -126,19 +124,25 @@ bool is_uuid(std::string_view t) {
   return true;
 }
 
-fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
-                                    std::int64_t now) {
-  using Clock = std::chrono::steady_clock;
-  const auto seconds_since = [](Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-  };
-  auto stage_start = Clock::now();
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
+                                     std::int64_t now) {
+  const auto start = Clock::now();
   auto parsed = fhir::parse_json(body, runtime.json_limits);
   if (!parsed) return parsed.problem();
   const rapidjson::Document& doc = *parsed;
   if (!doc.IsObject()) return invalid("", "the request body must be a JSON object");
 
-  cards::HookInput input;
+  PendingCall call;
+  call.service = &service;
+  cards::HookInput& input = call.input;
   input.hook = service.hook;
   input.service_id = service.id;
   input.now = now;
@@ -160,26 +164,27 @@ fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view 
   if (context == nullptr) return invalid("context", "context is required");
   if (!context->IsObject()) return invalid("context", "context must be an object");
   if (auto p = read_context(service, *context, input)) return *p;
-  if (auto p = check_fhir_access(doc)) return *p;
-  HookOutcome outcome;
-  outcome.parse_seconds = seconds_since(stage_start);
-  stage_start = Clock::now();
+  if (auto p = check_fhir_access(doc, call)) return *p;
 
-  fhir::PatientRecord record;
-  if (auto p = read_prefetch(service, doc, record)) return *p;
+  if (auto p = read_prefetch(service, doc, call)) return *p;
   if (service.hook != cards::Hook::patient_view) {
-    if (auto p = fhir::read_draft_orders(context->FindMember("draftOrders")->value, "context.draftOrders", record)) {
+    if (auto p = fhir::read_draft_orders(context->FindMember("draftOrders")->value, "context.draftOrders",
+                                         call.record)) {
       return *p;
     }
   }
-  if (record.version != fhir::FhirVersion::unknown) input.fhir_version = record.version;
+  call.parse_seconds = seconds_since(start);
+  return call;
+}
 
-  outcome.gather_seconds = seconds_since(stage_start);
-  stage_start = Clock::now();
-
-  const std::vector<cards::Card> cards = cards::evaluate(input, record, *runtime.knowledge);
-  outcome.evaluate_seconds = seconds_since(stage_start);
-  stage_start = Clock::now();
+HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime) {
+  cards::HookInput input = call.input;
+  if (call.record.version != fhir::FhirVersion::unknown) input.fhir_version = call.record.version;
+  auto stage = Clock::now();
+  const std::vector<cards::Card> cards = cards::evaluate(input, call.record, *runtime.knowledge);
+  HookOutcome outcome;
+  outcome.evaluate_seconds = seconds_since(stage);
+  stage = Clock::now();
   outcome.hook_instance = input.hook_instance;
   outcome.patient_id = input.patient_id;
   outcome.body = cards::write_response(cards);
@@ -187,8 +192,26 @@ fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view 
     outcome.rules.push_back(c.rule_id);
     outcome.indicators.emplace_back(cards::indicator_name(c.indicator));
   }
-  outcome.write_seconds = seconds_since(stage_start);
+  outcome.write_seconds = seconds_since(stage);
+  outcome.parse_seconds = call.parse_seconds;
+  outcome.gather_seconds = call.gather_seconds;
   return outcome;
+}
+
+fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
+                                    std::int64_t now) {
+  auto call = begin_hook(service, body, runtime, now);
+  if (!call) return call.problem();
+  std::promise<fhir::Result<PendingCall>> gathered;
+  auto future = gathered.get_future();
+  const auto start = Clock::now();
+  gather(std::move(*call), runtime, [&gathered](fhir::Result<PendingCall> result) {
+    gathered.set_value(std::move(result));
+  });
+  auto complete = future.get();
+  if (!complete) return complete.problem();
+  complete->gather_seconds = seconds_since(start);
+  return finish_hook(*complete, runtime);
 }
 
 }  // namespace nmo::service

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cards/hook_input.hpp"
+#include "fhir/patient_record.hpp"
 #include "fhir/problem.hpp"
 #include "service/runtime.hpp"
 #include "service/services.hpp"
@@ -24,8 +26,28 @@ struct HookOutcome {
   double parse_seconds = 0, gather_seconds = 0, evaluate_seconds = 0, write_seconds = 0;
 };
 
-/// Problems: invalid (400, with the JSON path), missing_data (412: data the service needs neither prefetched nor
-/// fetchable). `now` is seconds since the epoch (UTC).
+/// A validated call whose prefetch (and draft orders) has been read; `missing` lists the prefetch keys that came
+/// absent or as an OperationOutcome and must be fetched from fhir_server before the engine runs.
+struct PendingCall {
+  const ServiceDef* service = nullptr;
+  cards::HookInput input;
+  fhir::PatientRecord record;
+  std::vector<std::pair<std::string, std::string>> missing;  // key → template, in the service's order
+  std::string fhir_server;                                   // "" when the request has none
+  std::string access_token;                                  // fhirAuthorization.access_token; never logged
+  double parse_seconds = 0;   // spent in begin_hook
+  double gather_seconds = 0;  // spent fetching; set by whoever runs gather()
+};
+
+/// Validates the request and reads what it carries. Problems: invalid (400, with the JSON path).
+fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
+                                     std::int64_t now);
+/// Runs the engine on a call whose data is complete (`missing` empty).
+HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime);
+
+/// The whole call, synchronously: begin_hook, then gather() (blocking until the fetch ends, within the
+/// configured deadline), then finish_hook. Problems: invalid (400, with the JSON path), missing_data or upstream
+/// (412: data the service needs neither prefetched nor fetchable). `now` is seconds since the epoch (UTC).
 fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
                                     std::int64_t now);
 

@@ -8,6 +8,7 @@
 #include "cards/knowledge_model.hpp"
 #include "service/feedback.hpp"
 #include "service/feedback_store.hpp"
+#include "service/gather.hpp"
 #include "service/hook_call.hpp"
 #include "service/http_errors.hpp"
 #include "service/log.hpp"
@@ -111,9 +112,10 @@ void Router::add_cors(const HttpRequest& request, HttpResponse& response) const 
   response.headers.emplace_back("Access-Control-Expose-Headers", "Content-Type");
 }
 
-HttpResponse Router::route(const HttpRequest& request, RequestInfo& info) const {
+HttpResponse Router::route(const HttpRequest& request, RequestInfo& info,
+                           std::optional<PendingCall>& pending) const {
   const Match m = match(request.target);
-  const std::string& name = info.route = route_name(m.route);
+  info.route = route_name(m.route);
   if (m.route == Route::none) return error_response(ProblemKind::not_found, "no such resource");
 
   if (request.method == "OPTIONS") {
@@ -158,7 +160,18 @@ HttpResponse Router::route(const HttpRequest& request, RequestInfo& info) const 
     return error_response(ProblemKind::media_type, "Content-Type must be application/json");
   }
   if (m.route == Route::feedback) return feedback(service->id, request, info);
-  auto outcome = call_hook(*service, request.body, runtime_, now_seconds());
+  auto call = begin_hook(*service, request.body, runtime_, now_seconds());
+  if (call && !call->missing.empty()) {
+    pending = std::move(*call);  // answered later, once gathered
+    return {};
+  }
+  return hook_response(call ? fhir::Result<HookOutcome>(finish_hook(*call, runtime_))
+                            : fhir::Result<HookOutcome>(call.problem()),
+                       info);
+}
+
+HttpResponse Router::hook_response(fhir::Result<HookOutcome> outcome, RequestInfo& info) const {
+  const std::string& name = info.route;
   if (!outcome) {
     if (!outcome.problem().detail.empty()) {
       log::write(log::Level::warn, "request_problem",
@@ -228,7 +241,7 @@ void Router::handle(HttpRequest request, Responder done) const {
   const bool needs_auth =
       request.method != "OPTIONS" && (route == Route::discovery || route == Route::service || route == Route::feedback);
   if (!needs_auth) {
-    done(handle_now(request, ""));
+    dispatch(std::move(request), "", std::move(done));
     return;
   }
   if (!runtime_.authenticator) {
@@ -246,7 +259,7 @@ void Router::handle(HttpRequest request, Responder done) const {
                  {{"route", route_name(match(shared->target).route)},
                   {"message", "development mode: accepted a call without a JWT from loopback"}});
     }
-    done(handle_now(*shared, outcome.unsigned_call ? "unsigned" : "jwt"));
+    dispatch(std::move(*shared), outcome.unsigned_call ? "unsigned" : "jwt", done);
   });
 }
 
@@ -265,16 +278,47 @@ HttpResponse Router::refuse(const HttpRequest& request, const char* reason) cons
   return response;
 }
 
-HttpResponse Router::handle_now(const HttpRequest& request, std::string_view auth) const {
+void Router::dispatch(HttpRequest request, std::string auth, Responder done) const {
   const auto start = std::chrono::steady_clock::now();
   RequestInfo info;
+  std::optional<PendingCall> pending;
   HttpResponse response;
   try {
-    response = route(request, info);
+    response = route(request, info, pending);
   } catch (const std::exception& e) {
     log::write(log::Level::error, "internal_error", {{"route", info.route}, {"detail", e.what()}});
     response = error_response(ProblemKind::internal, "internal error");
+    pending.reset();
   }
+  if (!pending) {
+    done(complete(request, std::move(response), info, auth, start));
+    return;
+  }
+  auto held = std::make_shared<HttpRequest>(std::move(request));
+  held->body = {};  // parsed already; only the head is needed to answer (CORS, log line)
+  const auto gather_start = std::chrono::steady_clock::now();
+  gather(std::move(*pending), runtime_,
+         [this, held, done = std::move(done), info, auth, start, gather_start](
+             fhir::Result<PendingCall> gathered) mutable {
+           HttpResponse response;
+           try {
+             if (gathered) {
+               gathered->gather_seconds =
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - gather_start).count();
+             }
+             response = hook_response(gathered ? fhir::Result<HookOutcome>(finish_hook(*gathered, runtime_))
+                                               : fhir::Result<HookOutcome>(gathered.problem()),
+                                      info);
+           } catch (const std::exception& e) {
+             log::write(log::Level::error, "internal_error", {{"route", info.route}, {"detail", e.what()}});
+             response = error_response(ProblemKind::internal, "internal error");
+           }
+           done(complete(*held, std::move(response), info, auth, start));
+         });
+}
+
+HttpResponse Router::complete(const HttpRequest& request, HttpResponse response, const RequestInfo& info,
+                              std::string_view auth, std::chrono::steady_clock::time_point start) const {
   add_cors(request, response);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string& service = info.service.empty() ? info.route : info.service;
@@ -313,6 +357,7 @@ HttpResponse Router::handle_now(const HttpRequest& request, std::string_view aut
   }
   return response;
 }
+
 
 HttpResponse Router::transport_error(int status, std::string_view message, const HttpRequest& request) const {
   ProblemKind kind = ProblemKind::invalid;

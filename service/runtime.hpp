@@ -11,6 +11,7 @@
 namespace nmo::service {
 
 class FeedbackStore;
+class FhirClient;
 
 struct Runtime {
   config::Config config;
@@ -19,6 +20,8 @@ struct Runtime {
   std::shared_ptr<FeedbackStore> feedback_store;  // serve only; null elsewhere (feedback is then 503)
   /// Verifies the JWT of discovery, service and feedback calls; null refuses them all (401).
   std::shared_ptr<const Authenticator> authenticator;
+  /// Set when config.fhir.allowed_servers is not empty; null: missing prefetch data is never fetched.
+  std::shared_ptr<FhirClient> fhir_client;
 };
 
 /// JSON limits from the configuration.

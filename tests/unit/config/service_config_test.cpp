@@ -110,4 +110,34 @@ BOOST_AUTO_TEST_CASE(feedback_store_defaults_to_sqlite_and_postgres_needs_a_url)
   BOOST_TEST(bad.problem().path == "feedback.store");
 }
 
+BOOST_AUTO_TEST_CASE(fetching_is_off_by_default_with_a_500_ms_deadline) {
+  auto c = parse_config("");
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->fhir.allowed_servers.empty());
+  BOOST_TEST(c->fhir.request_deadline_ms == 500u);
+  BOOST_TEST(c->fhir.ca_file.empty());
+}
+
+BOOST_AUTO_TEST_CASE(fhir_allowed_servers_take_https_and_loopback_http_from_file_and_environment) {
+  auto c = parse_config(R"({"fhir":{"allowed_servers":["https://fhir.example.org/r4","http://127.0.0.1:9000/fhir"],
+                            "request_deadline_ms":800}})");
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->fhir.allowed_servers.size() == 2u);
+  BOOST_TEST(c->fhir.request_deadline_ms == 800u);
+  auto e = parse_config("", {{"NMO_FHIR_ALLOWED_SERVERS", "https://a.example/fhir,http://localhost:8081/fhir"}});
+  BOOST_REQUIRE(e.ok());
+  BOOST_TEST(e->fhir.allowed_servers.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(plain_http_fhir_servers_off_loopback_are_rejected) {
+  for (const char* server : {"http://fhir.example.org/r4", "http://localhost.evil.test/fhir", "ftp://x/"}) {
+    BOOST_TEST_CONTEXT(server) {
+      auto c = parse_config(std::string(R"({"fhir":{"allowed_servers":[")") + server + R"("]}})");
+      BOOST_REQUIRE(!c.ok());
+      BOOST_TEST(c.problem().path == "fhir.allowed_servers");
+    }
+  }
+  BOOST_TEST(!parse_config(R"({"fhir":{"request_deadline_ms":0}})").ok());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

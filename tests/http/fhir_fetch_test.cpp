@@ -1,0 +1,219 @@
+// Fetching prefetch data from the EHR's FHIR server (issue 3, "Done when"): the real nmo-cds binary against a
+// real FHIR server implementation, @medplum/fhir-router over its in-memory repository (tests/fhir-server/,
+// installed with `npm ci`), loaded with the R4 story patients and paging two entries at a time. A call with no
+// prefetch at all, only fhirServer and a bearer token, must give the same cards as the call with full prefetch.
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+
+#include "tests/http/http_checks.hpp"
+#include "tests/http/server_process.hpp"
+
+using namespace nmo::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kToken = "fetch-test-token-4b9c1d";
+
+// `node tests/fhir-server/server.js` as a child process on 127.0.0.1:0, stopped by pid.
+class NodeFhirServer {
+ public:
+  NodeFhirServer() {
+    const fs::path dir = fs::path(source_dir()) / "tests" / "fhir-server";
+    if (!fs::exists(dir / "node_modules" / "@medplum" / "fhir-router")) {
+      throw std::runtime_error("the test FHIR server is not installed: run `npm ci` in " + dir.string() +
+                               " (scripts/test.sh does)");
+    }
+    const std::string stories = (fs::path(source_dir()) / "tests" / "fixtures" / "stories").string();
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      dup2(fds[1], STDERR_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+      if (chdir(dir.c_str()) != 0) _exit(127);
+      execlp("node", "node", "server.js", "--stories", stories.c_str(), "--page-size", "2", "--token", kToken,
+             static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fds[0];
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (port_ == 0 && std::chrono::steady_clock::now() < until) {
+      pollfd p{out_, POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) continue;
+      char buf[512];
+      const ssize_t n = read(out_, buf, sizeof buf);
+      if (n <= 0) break;
+      output_.append(buf, static_cast<std::size_t>(n));
+      const auto at = output_.find("listening ");
+      if (at != std::string::npos && output_.find('\n', at) != std::string::npos) {
+        port_ = std::stoi(output_.substr(at + 10));
+      }
+    }
+    if (port_ == 0) {
+      stop();
+      throw std::runtime_error("the test FHIR server did not start: " + output_);
+    }
+  }
+  ~NodeFhirServer() { stop(); }
+  NodeFhirServer(const NodeFhirServer&) = delete;
+  NodeFhirServer& operator=(const NodeFhirServer&) = delete;
+
+  /// The base URL serving `story` (a file name in tests/fixtures/stories without .json).
+  std::string base(const std::string& story) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/" + story;
+  }
+
+ private:
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) usleep(50000);
+      if (waitpid(pid_, &status, WNOHANG) == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+      }
+      pid_ = -1;
+    }
+    if (out_ >= 0) close(out_);
+    out_ = -1;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int port_ = 0;
+  std::string output_;
+};
+
+// The R4 stories (their prefetch is the patient data the FHIR server holds), by file name without .json.
+std::vector<std::string> r4_stories() {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(fs::path(source_dir()) / "tests" / "fixtures" / "stories")) {
+    if (e.path().extension() != ".json") continue;
+    auto doc = parse_json(read_fixture("stories/" + e.path().filename().string()));
+    if (!doc.HasMember("fhirServer")) continue;
+    const std::string server = doc["fhirServer"].GetString();
+    if (server.size() >= 3 && server.compare(server.size() - 3, 3, "/r4") == 0) names.push_back(e.path().stem());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string service_for(const std::string& hook) { return "/cds-services/nmosd-" + hook; }
+
+// The story's request with no prefetch at all, only fhirServer and a bearer token.
+std::string without_prefetch(const std::string& body, const std::string& fhir_server, const std::string& token) {
+  return edit_json(body, [&](rapidjson::Document& doc) {
+    auto& a = doc.GetAllocator();
+    doc.RemoveMember("prefetch");
+    doc.RemoveMember("fhirAuthorization");
+    doc["fhirServer"].SetString(fhir_server.c_str(), static_cast<rapidjson::SizeType>(fhir_server.size()), a);
+    rapidjson::Value auth(rapidjson::kObjectType);
+    auth.AddMember("access_token", rapidjson::Value(token.c_str(), a), a);
+    auth.AddMember("token_type", "Bearer", a);
+    auth.AddMember("expires_in", 300, a);
+    auth.AddMember("scope", "patient/*.read", a);
+    auth.AddMember("subject", "nmo-cds", a);
+    doc.AddMember("fhirAuthorization", auth, a);
+  });
+}
+
+struct FetchServers {
+  NodeFhirServer fhir;
+  std::vector<std::string> stories = r4_stories();
+  ServerProcess server{ServerConfig{}, {"NMO_FHIR_ALLOWED_SERVERS=" + allowed(), "NMO_LOG_LEVEL=debug",
+                                        "NMO_FHIR_REQUEST_DEADLINE_MS=5000", "NMO_FHIR_CALL_TIMEOUT_MS=5000"}};
+
+  std::string allowed() const {
+    std::string list;
+    for (const auto& s : stories) list += (list.empty() ? "" : ",") + fhir.base(s);
+    return list;
+  }
+  std::string hook_of(const std::string& body) { return parse_json(body)["hook"].GetString(); }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(fhir_fetch, FetchServers)
+
+BOOST_AUTO_TEST_CASE(every_story_without_prefetch_gives_the_same_cards_as_with_full_prefetch) {
+  BOOST_REQUIRE(stories.size() >= 10u);
+  for (const auto& story : stories) {
+    BOOST_TEST_CONTEXT(story) {
+      const std::string body = read_fixture("stories/" + story + ".json");
+      const std::string target = service_for(hook_of(body));
+      const auto prefetched = exchange(server.port(), post_json(target, body));
+      const auto fetched = exchange(server.port(), post_json(target, without_prefetch(body, fhir.base(story), kToken)));
+      check_cards_response(prefetched);
+      check_cards_response(fetched);
+      BOOST_CHECK(parse_json(fetched.body) == parse_json(prefetched.body));
+    }
+  }
+  BOOST_TEST(server.output().find(kToken) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_token_the_fhir_server_rejects_gives_412_that_never_repeats_it) {
+  const std::string story = "aqp4_positive_on_azathioprine";
+  const std::string body = read_fixture("stories/" + story + ".json");
+  const std::string wrong = "wrong-token-d41d8cd98f";
+  const auto response =
+      exchange(server.port(), post_json(service_for("patient-view"), without_prefetch(body, fhir.base(story), wrong)));
+  check_operation_outcome(response, 412, "prefetch");
+  BOOST_TEST(response.body.find("401") != std::string::npos);
+  BOOST_TEST(response.body.find(wrong) == std::string::npos);
+  BOOST_TEST(server.output().find(wrong) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_fhir_server_not_on_the_allowlist_gives_412_without_being_contacted) {
+  const std::string body = read_fixture("stories/aqp4_positive_untreated.json");
+  const auto response = exchange(server.port(), post_json(service_for("patient-view"),
+                                                          without_prefetch(body, fhir.base("not-allowed"), kToken)));
+  check_operation_outcome(response, 412, "prefetch");
+  BOOST_TEST(response.body.find("allowlist") != std::string::npos);
+}
+
+// The extra latency of the fetch path, measured (no assertion on time): median of N calls each way, same run.
+BOOST_AUTO_TEST_CASE(fetch_path_latency_is_measured_against_the_prefetch_path) {
+  const std::string story = "relapses_after_two_high_efficacy_agents";  // 6 keys, 2 of them paged
+  const std::string body = read_fixture("stories/" + story + ".json");
+  const std::string bare = without_prefetch(body, fhir.base(story), kToken);
+  const std::string target = service_for("patient-view");
+  std::vector<double> with_prefetch, with_fetch;
+  constexpr int kCalls = 30;
+  for (int i = 0; i < kCalls + 3; ++i) {
+    for (int which = 0; which < 2; ++which) {
+      const auto start = std::chrono::steady_clock::now();
+      const auto response = exchange(server.port(), post_json(target, which == 0 ? body : bare));
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      BOOST_REQUIRE_EQUAL(response.status, 200);
+      if (i >= 3) (which == 0 ? with_prefetch : with_fetch).push_back(ms);  // 3 warm-up rounds
+    }
+  }
+  const double a = median(with_prefetch), b = median(with_fetch);
+  std::cout << "fhir_fetch latency (" << kCalls << " calls each, median): prefetch " << a << " ms, fetch " << b
+            << " ms, extra " << (b - a) << " ms\n";
+  BOOST_TEST_MESSAGE("fetch path extra latency (median): " << (b - a) << " ms");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
