@@ -8,6 +8,7 @@
 #include "fhir/prefetch.hpp"
 #include "fhir/record_reader.hpp"
 #include "service/fhir_client.hpp"
+#include "service/metrics.hpp"
 
 namespace nmo::service {
 namespace {
@@ -46,7 +47,27 @@ struct Key {
   std::string query;  // relative to fhirServer
   bool fallback_allowed = false;
   FetchResult result;
+  Clock::time_point started;
 };
+
+// The outcome label of nmo_fhir_fetch_duration_seconds: a small fixed set, never a URL or a token.
+const char* fetch_outcome(const FetchResult& r) {
+  using E = FetchResult::Error;
+  switch (r.error) {
+    case E::none: return "ok";
+    case E::refused: return "refused";
+    case E::connect: return "connect";
+    case E::tls: return "tls";
+    case E::timeout: return "timeout";
+    case E::http_status: return r.http_status == 401 || r.http_status == 403 ? "unauthorized" : "http_error";
+    case E::redirect: return "redirect";
+    case E::too_large: return "too_large";
+    case E::invalid_json: return "invalid_json";
+    case E::too_many_pages:
+    case E::too_many_entries: return "too_many";
+    default: return "io";
+  }
+}
 
 // One gather: the keys in flight, completed by the last fetch to answer (on the client's thread).
 struct Gathering : std::enable_shared_from_this<Gathering> {
@@ -61,6 +82,7 @@ struct Gathering : std::enable_shared_from_this<Gathering> {
   std::size_t remaining = 0;
 
   void fetch(std::size_t i) {
+    keys[i].started = Clock::now();
     client->get(base + "/" + keys[i].query, call.access_token,
                 std::chrono::milliseconds(runtime->config.fhir.call_timeout_ms), deadline,
                 [self = shared_from_this(), i](FetchResult r) { self->on_result(i, std::move(r)); });
@@ -68,6 +90,8 @@ struct Gathering : std::enable_shared_from_this<Gathering> {
 
   void on_result(std::size_t i, FetchResult result) {
     Key& key = keys[i];
+    metrics::record_fetch(fetch_outcome(result),
+                          std::chrono::duration<double>(Clock::now() - key.started).count());
     // DSTU2 has MedicationOrder where later versions have MedicationRequest (DSTU2 §MedicationOrder).
     if (key.fallback_allowed && result.error == FetchResult::Error::http_status &&
         (result.http_status == 400 || result.http_status == 404 || result.http_status == 410)) {
