@@ -51,7 +51,7 @@ void check_survives_kill(const std::vector<std::string>& env) {
     const auto response =
         exchange(second.port(), post_json("/cds-services/nmosd-order-select/feedback", override_feedback(card)));
     BOOST_CHECK_EQUAL(response.status, 200);
-    BOOST_TEST(second.output().find("NMOSD-03") != std::string::npos);  // the feedback line names the rule
+    BOOST_TEST(second.wait_for_output("NMOSD-03"));  // the feedback line names the rule
   }
   const std::string config = dir.write("service.json", ServerConfig{}.to_json());
   const auto report = run_command({"feedback-report", "--config", config}, env);

@@ -182,6 +182,7 @@ BOOST_AUTO_TEST_CASE(a_token_the_fhir_server_rejects_gives_412_that_never_repeat
   check_operation_outcome(response, 412, "prefetch");
   BOOST_TEST(response.body.find("401") != std::string::npos);
   BOOST_TEST(response.body.find(wrong) == std::string::npos);
+  BOOST_TEST(server.wait_for_output("\"status\":412"));  // its log line is written: now look for the token
   BOOST_TEST(server.output().find(wrong) == std::string::npos);
 }
 

@@ -247,7 +247,18 @@ void ServerProcess::send_signal(int signal_number) const {
 
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (!exit_status_) exit_status_ = wait_for(pid_, timeout);
+  if (exit_status_) {  // gone: let the reader take the rest of its output from the pipe first
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(5), [this] { return output_closed_; });
+  }
   return exit_status_;
+}
+
+bool ServerProcess::wait_for_output(std::string_view text, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout,
+                           [&] { return output_.find(text) != std::string::npos || output_closed_; }) &&
+         output_.find(text) != std::string::npos;
 }
 
 std::string ServerProcess::output() const {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -85,10 +86,14 @@ class ServerProcess {
   const ServerConfig& config() const { return config_; }
 
   void send_signal(int signal_number) const;
-  /// Waits for the process to exit and reaps it: its wait status, or nullopt when `timeout` passes first.
+  /// Waits for the process to exit and reaps it, and for its output to be read to the end: its wait status, or
+  /// nullopt when `timeout` passes first.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   /// Everything the server has written to stdout and stderr so far.
   std::string output() const;
+  /// Waits until the output contains `text` (its log lines reach the test through a pipe, a little after the
+  /// response they describe); true when it does within `timeout`.
+  bool wait_for_output(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
  private:
   void kill_and_reap();
@@ -101,7 +106,7 @@ class ServerProcess {
   int pipe_read_ = -1;
   std::thread reader_;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  mutable std::condition_variable changed_;
   std::string output_;
   bool output_closed_ = false;
 };
