@@ -26,7 +26,7 @@
 #   --duration  seconds per measurement (default 10)
 #   --soak      also 5 minutes of the Beast build at half its peak, RSS sampled every 10 s (growth reported)
 #   --no-build  reuse the release builds in $BUILD_ROOT
-# Environment: BUILD_ROOT (default build: build/bench-beast, build/bench-cpprest), CONNS (wrk connections, 32),
+# Environment: BASE_TARGETS (default "nginx beast cpprest"; the extra targets need beast), BUILD_ROOT (default build: build/bench-beast, build/bench-cpprest), CONNS (wrk connections, 32),
 # WRK_THREADS (2). Needs root for the apt step only if wrk, nginx or gnuplot is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -183,7 +183,7 @@ record() {  # target kind result
 }
 
 declare -A rss peak
-for target in nginx beast cpprest; do
+for target in ${BASE_TARGETS:-nginx beast cpprest}; do
   echo "=== $target (load average $(load_avg))"
   if [ "$target" = nginx ]; then start_nginx; else start_service "$target"; fi
   pids+=("$pid")
@@ -330,8 +330,8 @@ tokens=""
   echo
   echo "| target | patient-view req/s | p50 / p99 at peak (ms) | order-select req/s | p99 at half peak, pv / os (ms) | peak RSS (MB) |"
   echo "|---|---|---|---|---|---|"
-  for t in nginx beast cpprest; do
-    awk -F'\t' -v t="$t" -v rss="${rss[$t]}" '
+  for t in ${BASE_TARGETS:-nginx beast cpprest}; do
+    awk -F'\t' -v t="$t" -v rss="${rss[$t]:-0}" '
       $1 == t && $2 == "pv" { pv = $4; p50 = $5; p99 = $7 }
       $1 == t && $2 == "os" { os = $4 }
       $1 == t && $2 == "pv-paced" && ++n == 3 { hp = $7 }
@@ -345,7 +345,8 @@ tokens=""
   echo "| transport | patient-view req/s | order-select req/s | p50 at peak | p99 at peak | p99 at half peak (pv) | peak RSS |"
   echo "|---|---|---|---|---|---|---|"
   for t in beast cpprest; do
-    awk -F'\t' -v t="$t" -v r="${rss[$t]}" -v rn="${rss[nginx]}" '
+    [[ " ${BASE_TARGETS:-nginx beast cpprest} " == *" nginx "*" $t "* ]] || continue
+    awk -F'\t' -v t="$t" -v r="${rss[$t]:-0}" -v rn="${rss[nginx]:-1}" '
       { k = $1 SUBSEP $2 }
       $2 == "pv" { pv[$1] = $4; p50[$1] = $5; p99[$1] = $7 }
       $2 == "os" { os[$1] = $4 }
@@ -367,7 +368,7 @@ tokens=""
         $1 == "beast" && $2 == "pv" { b = $4 }
         $1 == t && $2 !~ /paced/ { r = $4; p50 = $5; p99 = $7; e = $9 }
         $1 == t && $2 ~ /paced/ { hp = $7; e += $9 }
-        END { printf "| %s | %.0f | %.2f | %.2f | %.2f / %.2f | %.2f | %d |\n", t, r, r / n, r / b, p50 / 1000,
+        END { printf "| %s | %.0f | %.2f | %.2f | %.2f / %.2f | %.2f | %d |\n", t, r, (n ? r / n : 0), (b ? r / b : 0), p50 / 1000,
               p99 / 1000, hp / 1000, e }' "$out/results.tsv"
     done
     if [ -n "$p384_bound" ]; then
@@ -385,6 +386,10 @@ tokens=""
 } | tee "$out/summary.md"
 
 # Plot: p50 and p99 against the achieved load (paced runs), one colour per target.
+if [ "${BASE_TARGETS:-nginx beast cpprest}" != "nginx beast cpprest" ]; then
+  echo "results: $out (results.tsv, summary.md; no plot without all three base targets)"
+  exit 0
+fi
 for t in nginx beast cpprest; do
   awk -F'\t' -v t="$t" '$1 == t && $2 == "pv-paced" { print $4, $5 / 1000, $7 / 1000 }' "$out/results.tsv" \
     >"$out/curve-$t.dat"
