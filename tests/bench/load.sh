@@ -345,7 +345,8 @@ tokens=""
   echo "| transport | patient-view req/s | order-select req/s | p50 at peak | p99 at peak | p99 at half peak (pv) | peak RSS |"
   echo "|---|---|---|---|---|---|---|"
   for t in beast cpprest; do
-    [[ " ${BASE_TARGETS:-nginx beast cpprest} " == *" nginx "*" $t "* ]] || continue
+    ran=" ${BASE_TARGETS:-nginx beast cpprest} "
+    [[ "$ran" == *" nginx "* && "$ran" == *" $t "* ]] || continue
     awk -F'\t' -v t="$t" -v r="${rss[$t]:-0}" -v rn="${rss[nginx]:-1}" '
       { k = $1 SUBSEP $2 }
       $2 == "pv" { pv[$1] = $4; p50[$1] = $5; p99[$1] = $7 }
