@@ -9,29 +9,43 @@
 # gives for the same request (same path, same size), request bodies read and discarded, access log on (the
 # service logs each request too), worker_processes = cores (the service runs one worker thread per core).
 #
-# Usage: tests/bench/load.sh [--duration SECONDS] [--soak] [--no-build] [--out DIR]
+# Extra targets (Beast build, each after the three above, patient-view only: warm-up, peak, half of peak):
+#   --jwt rs384|es384  auth.mode required with JWTs: tests/bench/make_tokens makes a key pair, its JWK Set, an
+#                      issuers file and enough tokens (fresh jti each, aud = the exact URL wrk calls, iss, kid,
+#                      iat/exp valid for the run) in a temporary dir before the run; the service runs a temporary
+#                      copy of config/production.json trusting that issuer (public_base_url = the URL wrk calls,
+#                      replay cache sized to the tokens); load.lua sends a different token per request. ES384 is
+#                      also reported against the machine's P-384 verify bound: `openssl speed -seconds 3
+#                      ecdsap384` verify/s × cores. May be given twice.
+#   --fetch            the same patient-view call without prefetch (fhirServer + fhirAuthorization only): the
+#                      service fetches the 6 prefetch keys from tests/fhir-server (Node, @medplum/fhir-router in
+#                      memory, 127.0.0.1, page size 50: one GET per key), allowlisted with fhir.allowed_servers.
+#   --all              --jwt rs384 --jwt es384 --fetch
+#
+# Usage: tests/bench/load.sh [--duration SECONDS] [--soak] [--no-build] [--out DIR] [--jwt ALG]... [--fetch] [--all]
 #   --duration  seconds per measurement (default 10)
 #   --soak      also 5 minutes of the Beast build at half its peak, RSS sampled every 10 s (growth reported)
 #   --no-build  reuse the release builds in $BUILD_ROOT
-# Environment: BUILD_ROOT (default build: build/bench-beast, build/bench-cpprest), CONNS (wrk connections, 32),
+# Environment: BASE_TARGETS (default "nginx beast cpprest"; the extra targets need beast), BUILD_ROOT (default build: build/bench-beast, build/bench-cpprest), CONNS (wrk connections, 32),
 # WRK_THREADS (2). Needs root for the apt step only if wrk, nginx or gnuplot is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-duration=10 soak=0 build=1 out=""
+duration=10 soak=0 build=1 out="" extra=()
 while (($#)); do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --soak) soak=1; shift ;;
     --no-build) build=0; shift ;;
     --out) out="$2"; shift 2 ;;
-    # Hooks for later runs, enabled once nmo-cds supports them:
-    #   --jwt rs384|es384  (issue #5): tests/bench/make_tokens generates the tokens before the run, jwt.lua sends
-    #                      a fresh one per request; ES384 is also reported against `openssl speed ecdsap384`.
-    #   --fetch            (issue #3): requests without prefetch, the service fetching from a local FHIR server.
-    --jwt|--fetch) echo "load.sh: $1 needs nmo-cds support that is not merged yet (issues #5, #3)" >&2; exit 2 ;;
-    *) echo "usage: $0 [--duration SECONDS] [--soak] [--no-build] [--out DIR]" >&2; exit 2 ;;
+    --jwt)
+      case "${2:-}" in rs384|es384) extra+=("$2") ;; *) echo "load.sh: --jwt rs384|es384" >&2; exit 2 ;; esac
+      shift 2 ;;
+    --fetch) extra+=(fetch); shift ;;
+    --all) extra+=(rs384 es384 fetch); shift ;;
+    *) echo "usage: $0 [--duration SECONDS] [--soak] [--no-build] [--out DIR] [--jwt rs384|es384]... [--fetch] [--all]" >&2
+       exit 2 ;;
   esac
 done
 build_root="${BUILD_ROOT:-build}"
@@ -49,9 +63,12 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 if ((build)); then
   for t in beast cpprest; do
     echo "=== build: release, $t transport ($build_root/bench-$t)"
-    cmake -S . -B "$build_root/bench-$t" -DCMAKE_BUILD_TYPE=Release -DNMO_BUILD_TESTS=OFF -DNMO_BUILD_BENCH=OFF \
+    # The Beast tree also builds make_tokens (tests/bench, so with NMO_BUILD_BENCH).
+    bench=OFF targets=(nmo-cds)
+    if [ "$t" = beast ]; then bench=ON targets+=(make_tokens); fi
+    cmake -S . -B "$build_root/bench-$t" -DCMAKE_BUILD_TYPE=Release -DNMO_BUILD_TESTS=OFF -DNMO_BUILD_BENCH=$bench \
       -DNMO_TRANSPORT="$t" >/dev/null
-    cmake --build "$build_root/bench-$t" -j"$(nproc)" --target nmo-cds >/dev/null
+    cmake --build "$build_root/bench-$t" -j"$(nproc)" --target "${targets[@]}" >/dev/null
   done
 fi
 
@@ -117,13 +134,17 @@ CONF
   pid=$!
 }
 
-start_service() {  # transport
-  NMO_LISTEN_PORT=0 NMO_LOG_LEVEL=info "$build_root/bench-$1/service/nmo-cds" serve --config config/service.json \
-    >"$tmp/$1.log" 2>&1 &
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_service() {  # transport [config [port [VAR=value ...]]]
+  local transport=$1 config=${2:-config/service.json} listen=${3:-0}
+  shift $(($# < 3 ? $# : 3))
+  env NMO_LISTEN_PORT="$listen" NMO_LOG_LEVEL=info "$@" "$build_root/bench-$transport/service/nmo-cds" serve \
+    --config "$config" >"$tmp/$target.log" 2>&1 &
   pid=$!
   port=""
   for _ in $(seq 100); do
-    port=$(grep -o '"port":[0-9]*' "$tmp/$1.log" | head -1 | cut -d: -f2 || true)
+    port=$(grep -o '"port":[0-9]*' "$tmp/$target.log" | head -1 | cut -d: -f2 || true)
     [ -n "$port" ] && break
     sleep 0.1
   done
@@ -139,12 +160,17 @@ wait_ready() {
   exit 1
 }
 
-# One wrk run; prints the RESULT line's fields. kind: pv | os; rate: empty for as fast as possible.
+# One wrk run; prints the RESULT line's fields. kind: pv | os | fetch; rate: empty for as fast as possible.
+# With $tokens set (a JWT target), each request carries the next unused token of that file; $tmp/token_offset
+# counts the lines earlier runs used.
+tokens=""
 drive() {  # kind rate seconds
-  local res
-  res=$(BODY="${body[$1]}" WRK_PATH="${path[$1]}" RATE="$2" \
+  local res offset=0
+  [ -n "$tokens" ] && offset=$(cat "$tmp/token_offset" 2>/dev/null || echo 0)
+  res=$(BODY="${body[$1]}" WRK_PATH="${path[$1]}" RATE="$2" TOKENS="$tokens" TOKEN_OFFSET="$offset" \
     wrk -t"$WRK_THREADS" -c"$conns" -d"${3}s" -s tests/bench/load.lua "http://127.0.0.1:$port" | grep '^RESULT')
-  case "$res" in *" errors=0") ;; *) echo "load.sh: $target answered with errors: $res" >&2 ;; esac
+  [ -n "$tokens" ] && echo $((offset + $(field "$res" tokens_used))) >"$tmp/token_offset"
+  case "$res" in *" errors=0 "*) ;; *) echo "load.sh: $target answered with errors: $res" >&2 ;; esac
   echo "${res#RESULT }"
 }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
@@ -157,7 +183,7 @@ record() {  # target kind result
 }
 
 declare -A rss peak
-for target in nginx beast cpprest; do
+for target in ${BASE_TARGETS:-nginx beast cpprest}; do
   echo "=== $target (load average $(load_avg))"
   if [ "$target" = nginx ]; then start_nginx; else start_service "$target"; fi
   pids+=("$pid")
@@ -200,6 +226,103 @@ for target in nginx beast cpprest; do
   pids=("${pids[@]/$pid}")
 done
 
+# The extra targets: Beast build, patient-view call, warm-up, peak and half of peak.
+p384_bound=""
+for x in "${extra[@]}"; do
+  target="beast-$x"
+  echo "=== $target (load average $(load_avg))"
+  tokens=""
+  rm -f "$tmp/token_offset"
+  if [ "$x" = fetch ]; then
+    if [ ! -d tests/fhir-server/node_modules/@medplum/fhir-router ]; then
+      (cd tests/fhir-server && npm ci --no-audit --no-fund >/dev/null)
+    fi
+    fhir_token=bench-fhir-token
+    (cd tests/fhir-server && exec node server.js --stories "$root/tests/fixtures/stories" --port 0 --page-size 50 \
+      --token "$fhir_token") >"$tmp/fhir-server.log" 2>&1 &
+    fhir_pid=$!
+    pids+=("$fhir_pid")
+    fhir_port=""
+    for _ in $(seq 300); do
+      fhir_port=$(grep -o '^listening [0-9]*' "$tmp/fhir-server.log" | cut -d' ' -f2 || true)
+      [ -n "$fhir_port" ] && break
+      sleep 0.1
+    done
+    [ -n "$fhir_port" ] || { echo "load.sh: the FHIR server did not start" >&2; cat "$tmp/fhir-server.log" >&2; exit 1; }
+    story=$(basename "${body[pv]}" .json)
+    fhir_base="http://127.0.0.1:$fhir_port/$story"
+    # The same request without prefetch: only fhirServer and fhirAuthorization.
+    python3 - "${body[pv]}" "$fhir_base" "$fhir_token" >"$tmp/fetch-body.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc.pop("prefetch", None)
+doc["fhirServer"] = sys.argv[2]
+doc["fhirAuthorization"] = {"access_token": sys.argv[3], "token_type": "Bearer", "expires_in": 300,
+                            "scope": "patient/*.read", "subject": "nmo-cds"}
+json.dump(doc, sys.stdout)
+PY
+    body[fetch]=$tmp/fetch-body.json path[fetch]=${path[pv]}
+    kind=fetch
+    start_service beast config/service.json 0 NMO_FHIR_ALLOWED_SERVERS="$fhir_base"
+  else
+    alg=${x^^}  # RS384 | ES384
+    jdir="$tmp/jwt-$x"
+    mkdir -p "$jdir"
+    listen=$(free_port)
+    aud="http://127.0.0.1:$listen${path[pv]}"
+    # Enough tokens for warm-up, peak and half peak: the Beast build's unauthenticated peak (for ES384 at most
+    # 1.2 x the P-384 verify bound) x (1.6 x duration + 3 s).
+    est=${peak[beast-pv]%.*}
+    if [ "$x" = es384 ]; then
+      if [ -z "$p384_bound" ]; then
+        verify=$(openssl speed -seconds 3 ecdsap384 2>/dev/null | awk '/nistp384/ { v = $NF } END { print v }')
+        p384_bound=$(awk -v v="$verify" -v c="$(nproc)" 'BEGIN { printf "%d", v * c }')
+        echo "  openssl speed ecdsap384: $verify verify/s per core, bound $p384_bound/s on $(nproc) cores"
+      fi
+      est=$(awk -v e="$est" -v b="$p384_bound" 'BEGIN { b *= 1.2; printf "%d", (e < b ? e : b) }')
+    fi
+    count=$(awk -v e="$est" -v d="$duration" 'BEGIN { printf "%d", e * (1.6 * d + 3) + 1000 }')
+    echo "  make_tokens: $count $alg tokens"
+    "$build_root/bench-beast/tests/bench/make_tokens" --alg "$alg" --dir "$jdir" --aud "$aud" --count "$count" \
+      --lifetime 1800
+    # A copy of the production configuration trusting only that issuer; knowledge from the source tree.
+    python3 - "$root/config/production.json" "$root/config/knowledge" "$listen" "$count" >"$jdir/service.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["knowledge_dir"] = sys.argv[2]
+c["listen"]["port"] = int(sys.argv[3])
+c["public_base_url"] = "http://127.0.0.1:" + sys.argv[3]
+c["auth"]["mode"] = "required"
+c["auth"]["issuers_file"] = "issuers.json"
+c["auth"]["replay_cache_entries"] = int(sys.argv[4]) + 10000
+json.dump(c, sys.stdout, indent=1)
+PY
+    tokens="$jdir/tokens.txt"
+    kind=pv
+    start_service beast "$jdir/service.json" "$listen"
+  fi
+  pids+=("$pid")
+  wait_ready
+  drive "$kind" "" 2 >/dev/null  # warm-up
+  r=$(drive "$kind" "" "$duration"); record "$target" "$kind" "$r"
+  peak[$target]=$(field "$r" rps)
+  echo "  peak: $r"
+  rate=$(awk -v p="${peak[$target]}" 'BEGIN { printf "%d", p * 0.5 }')
+  r=$(drive "$kind" "$rate" "$duration"); record "$target" "$kind-paced" "$r"
+  echo "  at 0.5 of peak: $r"
+  rss[$target]=$(peak_rss_kib "$pid")
+  if [ -n "$tokens" ]; then
+    echo "  401s by reason: $(grep -o '"reason":"[a-z_]*"' "$tmp/$target.log" | sort | uniq -c | tr -s ' \n' ' ')"
+  fi
+  kill -TERM "$pid"; wait "$pid" || true
+  pids=("${pids[@]/$pid}")
+  if [ "$x" = fetch ]; then
+    kill -TERM "$fhir_pid"; wait "$fhir_pid" || true
+    pids=("${pids[@]/$fhir_pid}")
+  fi
+done
+tokens=""
+
 # Summary: each figure and its ratio to nginx.
 {
   echo "Load benchmark, $(date -u +%Y-%m-%d) on $machine; wrk -t$WRK_THREADS -c$conns, ${duration} s per point,"
@@ -207,8 +330,8 @@ done
   echo
   echo "| target | patient-view req/s | p50 / p99 at peak (ms) | order-select req/s | p99 at half peak, pv / os (ms) | peak RSS (MB) |"
   echo "|---|---|---|---|---|---|"
-  for t in nginx beast cpprest; do
-    awk -F'\t' -v t="$t" -v rss="${rss[$t]}" '
+  for t in ${BASE_TARGETS:-nginx beast cpprest}; do
+    awk -F'\t' -v t="$t" -v rss="${rss[$t]:-0}" '
       $1 == t && $2 == "pv" { pv = $4; p50 = $5; p99 = $7 }
       $1 == t && $2 == "os" { os = $4 }
       $1 == t && $2 == "pv-paced" && ++n == 3 { hp = $7 }
@@ -222,7 +345,9 @@ done
   echo "| transport | patient-view req/s | order-select req/s | p50 at peak | p99 at peak | p99 at half peak (pv) | peak RSS |"
   echo "|---|---|---|---|---|---|---|"
   for t in beast cpprest; do
-    awk -F'\t' -v t="$t" -v r="${rss[$t]}" -v rn="${rss[nginx]}" '
+    ran=" ${BASE_TARGETS:-nginx beast cpprest} "
+    [[ "$ran" == *" nginx "* && "$ran" == *" $t "* ]] || continue
+    awk -F'\t' -v t="$t" -v r="${rss[$t]:-0}" -v rn="${rss[nginx]:-1}" '
       { k = $1 SUBSEP $2 }
       $2 == "pv" { pv[$1] = $4; p50[$1] = $5; p99[$1] = $7 }
       $2 == "os" { os[$1] = $4 }
@@ -230,6 +355,29 @@ done
       END { printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", t, pv[t] / pv["nginx"], os[t] / os["nginx"],
             p50[t] / p50["nginx"], p99[t] / p99["nginx"], hp[t] / hp["nginx"], r / rn }' "$out/results.tsv"
   done
+  if ((${#extra[@]})); then
+    echo
+    echo "Beast build, patient-view call, with JWT authentication (auth.mode required, a fresh token per request) or"
+    echo "fetching everything from the local FHIR server instead of prefetch (ratios: to nginx and to Beast without"
+    echo "authentication with prefetch, same run):"
+    echo
+    echo "| run | req/s | / nginx | / Beast | p50 / p99 at peak (ms) | p99 at half peak (ms) | errors |"
+    echo "|---|---|---|---|---|---|---|"
+    for x in "${extra[@]}"; do
+      awk -F'\t' -v t="beast-$x" '
+        $1 == "nginx" && $2 == "pv" { n = $4 }
+        $1 == "beast" && $2 == "pv" { b = $4 }
+        $1 == t && $2 !~ /paced/ { r = $4; p50 = $5; p99 = $7; e = $9 }
+        $1 == t && $2 ~ /paced/ { hp = $7; e += $9 }
+        END { printf "| %s | %.0f | %.2f | %.2f | %.2f / %.2f | %.2f | %d |\n", t, r, (n ? r / n : 0), (b ? r / b : 0), p50 / 1000,
+              p99 / 1000, hp / 1000, e }' "$out/results.tsv"
+    done
+    if [ -n "$p384_bound" ]; then
+      echo
+      awk -F'\t' -v b="$p384_bound" -v c="$(nproc)" '$1 == "beast-es384" && $2 == "pv" {
+        printf "ES384: %.0f req/s against a P-384 verify bound of %d/s (openssl speed -seconds 3 ecdsap384, verify/s x %d cores): %.2f of the bound.\n", $4, b, c, $4 / b }' "$out/results.tsv"
+    fi
+  fi
   if [ -f "$out/soak.tsv" ]; then
     echo
     awk -F'\t' 'NR == 2 { first = $2 } NR == 8 { minute = $2 } NR > 1 { last = $2 }
@@ -239,6 +387,10 @@ done
 } | tee "$out/summary.md"
 
 # Plot: p50 and p99 against the achieved load (paced runs), one colour per target.
+if [ "${BASE_TARGETS:-nginx beast cpprest}" != "nginx beast cpprest" ]; then
+  echo "results: $out (results.tsv, summary.md; no plot without all three base targets)"
+  exit 0
+fi
 for t in nginx beast cpprest; do
   awk -F'\t' -v t="$t" '$1 == t && $2 == "pv-paced" { print $4, $5 / 1000, $7 / 1000 }' "$out/results.tsv" \
     >"$out/curve-$t.dat"
