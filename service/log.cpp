@@ -60,7 +60,8 @@ bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::
 
 namespace {
 
-void emit(Level level, std::string_view event, std::initializer_list<Field> fields) {
+template <class Fields>
+void emit(Level level, std::string_view event, const Fields& fields) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -101,6 +102,10 @@ void emit(Level level, std::string_view event, std::initializer_list<Field> fiel
 }
 
 }  // namespace
+
+void write(Level level, std::string_view event, const std::vector<Field>& fields) {
+  if (enabled(level)) emit(level, event, fields);
+}
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (enabled(level)) emit(level, event, fields);

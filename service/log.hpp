@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace nmo::service::log {
 
@@ -21,6 +22,8 @@ Level parse_level(std::string_view name);  // unknown → info
 bool enabled(Level level);
 /// {"time":"...","level":"...","event":"...", fields...}
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+/// The same, for a line whose fields are chosen at run time.
+void write(Level level, std::string_view event, const std::vector<Field>& fields);
 /// Sets the salt of pseudonym(); empty: 32 random bytes, drawn once per process. Call before serving.
 void set_pseudonym_salt(std::string_view salt);
 /// A patient identifier as it may appear in a log line: "p-" + 16 hex digits of HMAC-SHA-256(salt, id), so

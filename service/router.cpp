@@ -325,35 +325,22 @@ HttpResponse Router::complete(const HttpRequest& request, HttpResponse response,
   metrics::record_request(service, response.status, seconds);
   const std::string& name = info.route;
   if (log::enabled(log::Level::info) && name != "healthz" && name != "readyz" && name != "metrics") {
-    const std::int64_t status = response.status;
-    if (info.parse_s >= 0) {  // a CDS service call that reached the engine: stage timings too
-      log::write(log::Level::info, "request",
-                 {{"method", request.method},
-                  {"route", name},
-                  {"service", service},
-                  {"status", status},
-                  {"ms", seconds * 1000.0},
-                  {"parse_ms", info.parse_s * 1000.0},
-                  {"gather_ms", info.gather_s * 1000.0},
-                  {"evaluate_ms", info.evaluate_s * 1000.0},
-                  {"write_ms", info.write_s * 1000.0},
-                  {"hookInstance", info.hook_instance},
-                  {"patient", info.patient},
-                  {"cards", info.cards},
-                  {"rules", info.rules},
-                  {"auth", auth}});
-    } else {
-      log::write(log::Level::info, "request",
-                 {{"method", request.method},
-                  {"route", name},
-                  {"service", service},
-                  {"status", status},
-                  {"ms", seconds * 1000.0},
-                  {"hookInstance", info.hook_instance},
-                  {"cards", info.cards},
-                  {"rules", info.rules},
-                  {"auth", auth}});
+    const bool reached_engine = info.parse_s >= 0;  // a CDS service call: stage timings and patient too
+    std::vector<log::Field> fields = {{"method", request.method},
+                                      {"route", name},
+                                      {"service", service},
+                                      {"status", static_cast<std::int64_t>(response.status)},
+                                      {"ms", seconds * 1000.0}};
+    if (reached_engine) {
+      fields.insert(fields.end(), {{"parse_ms", info.parse_s * 1000.0},
+                                   {"gather_ms", info.gather_s * 1000.0},
+                                   {"evaluate_ms", info.evaluate_s * 1000.0},
+                                   {"write_ms", info.write_s * 1000.0}});
     }
+    fields.push_back({"hookInstance", info.hook_instance});
+    if (reached_engine) fields.push_back({"patient", info.patient});
+    fields.insert(fields.end(), {{"cards", info.cards}, {"rules", info.rules}, {"auth", auth}});
+    log::write(log::Level::info, "request", fields);
   }
   return response;
 }
