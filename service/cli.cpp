@@ -21,18 +21,18 @@
 #include "config/issuers.hpp"
 #include "config/service_config.hpp"
 #include "fhir/time.hpp"
-#include "service/auth.hpp"
-#include "service/feedback_store.hpp"
-#include "service/fhir_client.hpp"
-#include "service/gather.hpp"
+#include "service/auth/auth.hpp"
+#include "service/auth/jwks.hpp"
+#include "service/auth/jwks_fetch.hpp"
+#include "service/feedback/feedback_store.hpp"
+#include "service/fetch/fhir_client.hpp"
+#include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
-#include "service/jwks.hpp"
-#include "service/jwks_fetch.hpp"
-#include "service/log.hpp"
-#include "service/router.hpp"
+#include "service/http/router.hpp"
+#include "service/http/transport.hpp"
+#include "service/ops/log.hpp"
 #include "service/runtime.hpp"
 #include "service/services.hpp"
-#include "service/transport.hpp"
 
 extern char** environ;
 
@@ -90,7 +90,7 @@ config::Environment nmo_environment() {
 // Builds the authenticator from the auth.* keys and the issuers file they name (JWK Set files relative to it).
 bool load_auth(const std::string& config_path, Runtime& runtime) {
   const auto& a = runtime.config.auth;
-  std::vector<TrustedIssuer> issuers;
+  std::vector<auth::TrustedIssuer> issuers;
   if (!a.issuers_file.empty()) {
     fs::path file = a.issuers_file;
     if (file.is_relative()) file = fs::path(config_path).parent_path() / file;
@@ -105,7 +105,7 @@ bool load_auth(const std::string& config_path, Runtime& runtime) {
       return false;
     }
     for (auto& e : *entries) {
-      TrustedIssuer issuer{e.iss, {}, e.jku, e.tenants};
+      auth::TrustedIssuer issuer{e.iss, {}, e.jku, e.tenants};
       if (!e.jwks_file.empty()) {
         fs::path jwks = e.jwks_file;
         if (jwks.is_relative()) jwks = file.parent_path() / jwks;
@@ -114,7 +114,7 @@ bool load_auth(const std::string& config_path, Runtime& runtime) {
           std::cerr << "nmo-cds: cannot read the JWK Set " << jwks.string() << " of issuer " << e.iss << "\n";
           return false;
         }
-        auto keys = jwt::parse_jwks(jwks_text);
+        auto keys = auth::jwt::parse_jwks(jwks_text);
         if (!keys) {
           std::cerr << "nmo-cds: " << jwks.string() << ": " << keys.problem().message << "\n";
           return false;
@@ -124,19 +124,19 @@ bool load_auth(const std::string& config_path, Runtime& runtime) {
       issuers.push_back(std::move(issuer));
     }
   }
-  KeyStoreOptions key_options;
+  auth::KeyStoreOptions key_options;
   key_options.cache_ttl_seconds = static_cast<std::int64_t>(a.jwks_cache_ttl_seconds);
   key_options.refetch_interval_seconds = static_cast<std::int64_t>(a.jwks_refetch_interval_seconds);
   key_options.max_jwks_bytes = a.jwks_max_bytes;
-  AuthOptions options;
-  options.mode = a.mode == "development" ? AuthMode::development : AuthMode::required;
+  auth::AuthOptions options;
+  options.mode = a.mode == "development" ? auth::AuthMode::development : auth::AuthMode::required;
   options.public_base_url = runtime.config.public_base_url;
   options.algorithms = a.algorithms;
   options.skew_seconds = static_cast<std::int64_t>(a.clock_skew_seconds);
   options.max_lifetime_seconds = static_cast<std::int64_t>(a.max_token_lifetime_seconds);
   options.replay_cache_entries = a.replay_cache_entries;
-  auto store = std::make_shared<KeyStore>(std::move(issuers), key_options, make_jwks_fetcher());
-  runtime.authenticator = std::make_shared<const Authenticator>(std::move(options), std::move(store));
+  auto store = std::make_shared<auth::KeyStore>(std::move(issuers), key_options, auth::make_jwks_fetcher());
+  runtime.authenticator = std::make_shared<const auth::Authenticator>(std::move(options), std::move(store));
   return true;
 }
 
@@ -185,12 +185,12 @@ bool load_runtime(const std::string& config_path, Runtime& runtime) {
   runtime.knowledge = *kb;
 
   if (!runtime.config.fhir.allowed_servers.empty()) {
-    FhirClientOptions options = fhir_client_options(runtime.config);
+    fetch::FhirClientOptions options = fetch::fhir_client_options(runtime.config);
     if (!options.ca_file.empty() && fs::path(options.ca_file).is_relative()) {
       options.ca_file = (fs::path(config_path).parent_path() / options.ca_file).string();
     }
     try {
-      runtime.fhir_client = std::make_shared<FhirClient>(std::move(options));
+      runtime.fhir_client = std::make_shared<fetch::FhirClient>(std::move(options));
     } catch (const std::exception& e) {
       std::cerr << "nmo-cds: " << e.what() << "\n";
       return false;
@@ -253,10 +253,10 @@ std::string config_dir(const std::string& config_path) {
 }
 
 // Opens the configured feedback store; prints the error and returns null on failure.
-std::shared_ptr<FeedbackStore> open_store(const Runtime& runtime, const std::string& config_path) {
+std::shared_ptr<feedback::FeedbackStore> open_store(const Runtime& runtime, const std::string& config_path) {
   try {
-    return open_feedback_store(runtime.config, config_dir(config_path));
-  } catch (const FeedbackStoreError& e) {
+    return feedback::open_feedback_store(runtime.config, config_dir(config_path));
+  } catch (const feedback::FeedbackStoreError& e) {
     std::cerr << "nmo-cds: feedback store: " << e.what() << "\n";
     return nullptr;
   }
@@ -265,15 +265,15 @@ std::shared_ptr<FeedbackStore> open_store(const Runtime& runtime, const std::str
 int serve(const Args& args) {
   Runtime runtime;
   if (!load_runtime(args.config, runtime)) return 1;
-  log::set_level(log::parse_level(runtime.config.log_level));
+  ops::log::set_level(ops::log::parse_level(runtime.config.log_level));
   for (const auto& name : runtime.config.ignored_environment) {
-    log::write(log::Level::warn, "ignored_environment_variable",
+    ops::log::write(ops::log::Level::warn, "ignored_environment_variable",
                {{"name", name}, {"why", "a Kubernetes service link, not a configuration key"}});
   }
-  log::set_pseudonym_salt(runtime.config.log_pseudonym_salt);
+  ops::log::set_pseudonym_salt(runtime.config.log_pseudonym_salt);
   runtime.feedback_store = open_store(runtime, args.config);
   if (!runtime.feedback_store) {
-    log::write(log::Level::error, "start_failed", {{"reason", "feedback store unavailable"}});
+    ops::log::write(ops::log::Level::error, "start_failed", {{"reason", "feedback store unavailable"}});
     return 1;
   }
 
@@ -287,7 +287,7 @@ int serve(const Args& args) {
   ::signal(SIGPIPE, SIG_IGN);
 
   const auto& c = runtime.config;
-  TransportOptions options;
+  http::TransportOptions options;
   options.address = c.listen_address;
   options.port = static_cast<std::uint16_t>(c.listen_port);
   options.threads = static_cast<unsigned>(c.threads);
@@ -307,24 +307,24 @@ int serve(const Args& args) {
   options.tls_private_key_file = beside_config(c.tls.private_key_file);
   options.tls_client_ca_file = beside_config(c.tls.client_ca_file);
 
-  Router router(runtime);
-  auto transport = make_transport(options, router);
+  http::Router router(runtime);
+  auto transport = http::make_transport(options, router);
   std::uint16_t port = 0;
   try {
     port = transport->start();
   } catch (const std::exception& e) {
-    log::write(log::Level::error, "start_failed", {{"address", c.listen_address}, {"reason", e.what()}});
+    ops::log::write(ops::log::Level::error, "start_failed", {{"address", c.listen_address}, {"reason", e.what()}});
     std::cerr << "nmo-cds: cannot listen on " << c.listen_address << ":" << c.listen_port << ": " << e.what()
               << "\n";
     return 1;
   }
   if (c.auth.mode == "development") {
-    log::write(log::Level::warn, "auth_development_mode",
+    ops::log::write(ops::log::Level::warn, "auth_development_mode",
                {{"message", "auth.mode is development: calls without a JWT from loopback are accepted; "
                             "use auth.mode required in production"}});
   }
   const std::string knowledge = cards::knowledge_version(*runtime.knowledge);
-  log::announce("listening",
+  ops::log::announce("listening",
              {{"address", c.listen_address},
               {"port", static_cast<std::int64_t>(port)},
               {"transport", transport->name()},
@@ -342,18 +342,18 @@ int serve(const Args& args) {
     if (sig != SIGHUP) break;
     try {
       transport->reload_tls();
-      log::announce("tls_reloaded", {{"tls", transport->tls()}});
+      ops::log::announce("tls_reloaded", {{"tls", transport->tls()}});
     } catch (const std::exception& e) {
-      log::write(log::Level::error, "tls_reload_failed", {{"reason", e.what()}});
+      ops::log::write(ops::log::Level::error, "tls_reload_failed", {{"reason", e.what()}});
     }
   }
-  log::announce("stopping",
+  ops::log::announce("stopping",
              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});
   router.set_ready(false);
   transport->stop(std::chrono::milliseconds(c.shutdown_grace_ms));
   runtime.fhir_client.reset();  // no fetch may answer into the transport once it is gone
-  log::announce("stopped", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  ops::log::announce("stopped", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   return 0;
 }
 
@@ -422,8 +422,8 @@ int feedback_report_command(const Args& args) {
   if (!store) return 1;
   try {
     const auto records = store->all();
-    std::cout << "Store: " << store->describe() << "\n" << feedback_report(records);
-  } catch (const FeedbackStoreError& e) {
+    std::cout << "Store: " << store->describe() << "\n" << feedback::feedback_report(records);
+  } catch (const feedback::FeedbackStoreError& e) {
     std::cerr << "nmo-cds: feedback store: " << e.what() << "\n";
     return 1;
   }

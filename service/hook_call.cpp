@@ -7,8 +7,9 @@
 
 #include "cards/card.hpp"
 #include "cards/engine.hpp"
+#include "fhir/prefetch.hpp"
 #include "fhir/record_reader.hpp"
-#include "service/gather.hpp"
+#include "service/fetch/gather.hpp"
 
 namespace nmo::service {
 namespace {
@@ -198,6 +199,91 @@ HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime) {
   return outcome;
 }
 
+namespace {
+
+constexpr std::string_view kMedicationRequestSearch = "MedicationRequest?";
+constexpr std::string_view kMedicationOrderSearch = "MedicationOrder?";
+
+std::string join_keys(const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::string out;
+  for (const auto& [key, tmpl] : keys) out += (out.empty() ? "" : ", ") + key;
+  return out;
+}
+
+Problem missing(const PendingCall& call, const std::string& why) {
+  return fhir::make_problem(ProblemKind::missing_data, "prefetch",
+                            "prefetch data required by this service is missing (" + join_keys(call.missing) +
+                                ") and " + why);
+}
+
+std::string dstu2_medications(std::string_view query) {
+  return std::string(kMedicationOrderSearch) + std::string(query.substr(kMedicationRequestSearch.size()));
+}
+
+// The searches for the call's missing keys. DSTU2 has MedicationOrder where later versions have
+// MedicationRequest (DSTU2 §MedicationOrder): when the data already read is DSTU2 the medications search goes to
+// MedicationOrder; otherwise a server that does not know MedicationRequest is asked for MedicationOrder once.
+fhir::Result<std::vector<fetch::Search>> searches_for(const PendingCall& call) {
+  std::vector<fetch::Search> searches;
+  fhir::PrefetchContext context{call.input.patient_id, call.input.user_id, call.input.encounter_id};
+  for (const auto& [key, tmpl] : call.missing) {
+    auto query = fhir::render_prefetch(tmpl, context);
+    if (!query) return missing(call, "its query cannot be built: " + query.problem().message);
+    fetch::Search search{key, std::move(*query), {}};
+    if (key == "medications" && search.query.rfind(kMedicationRequestSearch, 0) == 0) {
+      if (call.record.version == fhir::FhirVersion::dstu2) {
+        search.query = dstu2_medications(search.query);
+      } else {
+        search.fallback_query = dstu2_medications(search.query);
+      }
+    }
+    searches.push_back(std::move(search));
+  }
+  return searches;
+}
+
+// Reads the fetched pages into the call's record; a malformed page is the FHIR server's fault, not the caller's.
+fhir::Result<PendingCall> read_fetched(PendingCall call, const std::vector<fetch::Fetched>& fetched) {
+  for (const fetch::Fetched& key : fetched) {
+    for (std::size_t p = 0; p < key.pages.size(); ++p) {
+      const std::string path =
+          key.pages.size() == 1 ? "fetched." + key.key : fhir::path_index("fetched." + key.key + ".page", p);
+      if (auto problem = fhir::read_resources(*key.pages[p], path, call.record)) {
+        problem->kind = ProblemKind::upstream;
+        problem->message = "data fetched from fhirServer is malformed: " + problem->message;
+        return std::move(*problem);
+      }
+    }
+  }
+  call.missing.clear();
+  return call;
+}
+
+}  // namespace
+
+void gather_call(PendingCall call, const Runtime& runtime, CallGathered done) {
+  if (call.missing.empty()) return done(std::move(call));
+  if (call.fhir_server.empty()) return done(missing(call, "the request names no fhirServer to fetch it from"));
+  if (!runtime.fhir_client || !fetch::fhir_server_allowed(call.fhir_server, runtime.config.fhir.allowed_servers)) {
+    return done(missing(call, "fhirServer is not on this service's allowlist (fhir.allowed_servers), so it is not "
+                              "contacted"));
+  }
+  auto searches = searches_for(call);
+  if (!searches) return done(searches.problem());
+  fetch::FetchPlan plan;
+  plan.fhir_server = call.fhir_server;
+  plan.access_token = call.access_token;
+  plan.searches = std::move(*searches);
+  plan.deadline = Clock::now() + std::chrono::milliseconds(runtime.config.fhir.request_deadline_ms);
+  plan.call_timeout = std::chrono::milliseconds(runtime.config.fhir.call_timeout_ms);
+  auto held = std::make_shared<PendingCall>(std::move(call));
+  fetch::gather(std::move(plan), *runtime.fhir_client,
+                [held, done = std::move(done)](fhir::Result<std::vector<fetch::Fetched>> fetched) {
+                  if (!fetched) return done(fetched.problem());
+                  done(read_fetched(std::move(*held), *fetched));
+                });
+}
+
 fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
                                     std::int64_t now) {
   auto call = begin_hook(service, body, runtime, now);
@@ -205,7 +291,7 @@ fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view 
   std::promise<fhir::Result<PendingCall>> gathered;
   auto future = gathered.get_future();
   const auto start = Clock::now();
-  gather(std::move(*call), runtime, [&gathered](fhir::Result<PendingCall> result) {
+  gather_call(std::move(*call), runtime, [&gathered](fhir::Result<PendingCall> result) {
     gathered.set_value(std::move(result));
   });
   auto complete = future.get();

@@ -4,6 +4,7 @@
 // `nmo-cds evaluate`.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,10 +43,19 @@ struct PendingCall {
 /// Validates the request and reads what it carries. Problems: invalid (400, with the JSON path).
 fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
                                      std::int64_t now);
+using CallGathered = std::function<void(fhir::Result<PendingCall>)>;
+
+/// Completes `call` (its `missing` keys fetched from fhirServer and read into its record, `missing` then empty)
+/// or answers a Problem: missing_data (412) when nothing may be fetched (no fhirServer, not allowlisted, no
+/// client, a template that cannot be rendered), upstream (412) when a fetch fails or its data is malformed.
+/// `done` is called exactly once: inline when nothing needs fetching or fetching is refused, otherwise on the
+/// FHIR client's thread. Fetches run within fhir.request_deadline_ms, each exchange within fhir.call_timeout_ms.
+void gather_call(PendingCall call, const Runtime& runtime, CallGathered done);
+
 /// Runs the engine on a call whose data is complete (`missing` empty).
 HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime);
 
-/// The whole call, synchronously: begin_hook, then gather() (blocking until the fetch ends, within the
+/// The whole call, synchronously: begin_hook, then gather_call() (blocking until the fetch ends, within the
 /// configured deadline), then finish_hook. Problems: invalid (400, with the JSON path), missing_data or upstream
 /// (412: data the service needs neither prefetched nor fetchable). `now` is seconds since the epoch (UTC).
 fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,

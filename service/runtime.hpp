@@ -6,22 +6,26 @@
 #include "cards/knowledge_base.hpp"
 #include "config/service_config.hpp"
 #include "fhir/json.hpp"
-#include "service/auth.hpp"
+#include "service/auth/auth.hpp"  // Authenticator (its counts feed metrics)
 
 namespace nmo::service {
 
+namespace feedback {
 class FeedbackStore;
+}
+namespace fetch {
 class FhirClient;
+}
 
 struct Runtime {
   config::Config config;
   std::shared_ptr<const cards::KnowledgeBase> knowledge;
   fhir::JsonLimits json_limits;
-  std::shared_ptr<FeedbackStore> feedback_store;  // serve only; null elsewhere (feedback is then 503)
+  std::shared_ptr<feedback::FeedbackStore> feedback_store;  // serve only; null elsewhere (feedback is then 503)
   /// Verifies the JWT of discovery, service and feedback calls; null refuses them all (401).
-  std::shared_ptr<const Authenticator> authenticator;
+  std::shared_ptr<const auth::Authenticator> authenticator;
   /// Set when config.fhir.allowed_servers is not empty; null: missing prefetch data is never fetched.
-  std::shared_ptr<FhirClient> fhir_client;
+  std::shared_ptr<fetch::FhirClient> fhir_client;
 };
 
 /// JSON limits from the configuration.

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "service/jwt.hpp"
+#include "service/auth/jwt.hpp"
 
-namespace jwt = nmo::service::jwt;
+namespace jwt = nmo::service::auth::jwt;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::vector<jwt::PublicKey> keys = [] {

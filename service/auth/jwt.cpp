@@ -1,0 +1,472 @@
+#include "service/auth/jwt.hpp"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "fhir/json.hpp"
+
+namespace nmo::service::auth::jwt {
+namespace {
+
+using fhir::ProblemKind;
+
+constexpr std::size_t kMaxTokenBytes = 16u << 10;
+
+fhir::JsonLimits token_json_limits() {
+  fhir::JsonLimits l;
+  l.max_bytes = kMaxTokenBytes;
+  l.max_depth = 8;
+  l.max_string_bytes = 4096;
+  l.max_array_items = 64;
+  return l;
+}
+
+struct EvpPkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct CtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+struct BldFree {
+  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
+};
+struct ParamFree {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+struct BnFree {
+  void operator()(BIGNUM* p) const { BN_free(p); }
+};
+struct SigFree {
+  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
+};
+
+std::string member_string(const rapidjson::Value& obj, const char* name) {
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// Builds an EVP_PKEY from OSSL_PARAMs (OpenSSL 3 provider API; no deprecated EC_KEY/RSA calls).
+std::shared_ptr<EVP_PKEY> key_from_params(const char* type, const OSSL_PARAM* params) {
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) return nullptr;
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) <= 0) return nullptr;
+  std::shared_ptr<EVP_PKEY> key(raw, EvpPkeyFree{});
+  // A point not on the curve (invalid-curve attacks) or a broken RSA modulus is refused here.
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
+  return key;
+}
+
+std::shared_ptr<EVP_PKEY> ec_key(const std::string& crv, const std::string& x, const std::string& y) {
+  const std::size_t size = crv == "P-256" ? 32 : crv == "P-384" ? 48 : 0;
+  if (size == 0 || x.size() != size || y.size() != size) return nullptr;
+  std::string point = "\x04" + x + y;  // SEC 1 uncompressed point
+  const char* group = crv == "P-256" ? "prime256v1" : "secp384r1";
+  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+    return nullptr;
+  }
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  if (!params) return nullptr;
+  return key_from_params("EC", params.get());
+}
+
+std::shared_ptr<EVP_PKEY> rsa_key(const std::string& n, const std::string& e) {
+  if (n.empty() || e.empty() || e.size() > 8) return nullptr;
+  std::unique_ptr<BIGNUM, BnFree> bn_n(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
+  std::unique_ptr<BIGNUM, BnFree> bn_e(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
+  if (!bn_n || !bn_e || BN_num_bits(bn_n.get()) < 2048 || BN_num_bits(bn_n.get()) > 16384) return nullptr;
+  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
+    return nullptr;
+  }
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  if (!params) return nullptr;
+  return key_from_params("RSA", params.get());
+}
+
+std::optional<PublicKey> parse_jwk(const rapidjson::Value& jwk) {
+  if (!jwk.IsObject()) return std::nullopt;
+  PublicKey k;
+  k.kid = member_string(jwk, "kid");
+  k.kty = member_string(jwk, "kty");
+  k.alg = member_string(jwk, "alg");
+  const std::string use = member_string(jwk, "use");
+  if (!use.empty() && use != "sig") return std::nullopt;
+  if (!k.alg.empty() && !is_supported_algorithm(k.alg)) return std::nullopt;
+  if (k.kty == "EC") {
+    k.crv = member_string(jwk, "crv");
+    auto x = base64url_decode(member_string(jwk, "x"));
+    auto y = base64url_decode(member_string(jwk, "y"));
+    if (!x || !y) return std::nullopt;
+    k.key = ec_key(k.crv, *x, *y);
+  } else if (k.kty == "RSA") {
+    auto n = base64url_decode(member_string(jwk, "n"));
+    auto e = base64url_decode(member_string(jwk, "e"));
+    if (!n || !e) return std::nullopt;
+    k.key = rsa_key(*n, *e);
+  }
+  if (!k.key) return std::nullopt;
+  return k;
+}
+
+// A NumericDate (RFC 7519 §2): a JSON number of seconds; fractions are truncated; absurd values are malformed.
+std::optional<std::int64_t> numeric_date(const rapidjson::Value& v, bool& bad) {
+  if (v.IsInt64()) return v.GetInt64();
+  if (v.IsDouble()) {
+    const double d = v.GetDouble();
+    if (std::isfinite(d) && std::fabs(d) < 1e15) return static_cast<std::int64_t>(d);
+  }
+  bad = true;
+  return std::nullopt;
+}
+
+std::optional<rapidjson::Document> decode_object(std::string_view part) {
+  auto bytes = base64url_decode(part);
+  if (!bytes) return std::nullopt;
+  auto doc = fhir::parse_json(*bytes, token_json_limits());
+  if (!doc || !doc->IsObject()) return std::nullopt;
+  return std::move(*doc);
+}
+
+struct AlgInfo {
+  const EVP_MD* md;
+  const char* kty;
+  const char* crv;   // EC only
+  std::size_t half;  // EC: bytes of R (and of S)
+  bool pss;
+};
+
+std::optional<AlgInfo> alg_info(std::string_view alg) {
+  if (alg == "ES256") return AlgInfo{EVP_sha256(), "EC", "P-256", 32, false};
+  if (alg == "ES384") return AlgInfo{EVP_sha384(), "EC", "P-384", 48, false};
+  if (alg == "RS256") return AlgInfo{EVP_sha256(), "RSA", "", 0, false};
+  if (alg == "RS384") return AlgInfo{EVP_sha384(), "RSA", "", 0, false};
+  if (alg == "PS384") return AlgInfo{EVP_sha384(), "RSA", "", 0, true};
+  return std::nullopt;
+}
+
+// RFC 7518 §3.4: an ECDSA JWS signature is R‖S, each left-padded to the curve size; OpenSSL verifies DER.
+std::optional<std::string> ecdsa_raw_to_der(std::string_view raw, std::size_t half) {
+  if (raw.size() != 2 * half) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(raw.data());
+  std::unique_ptr<ECDSA_SIG, SigFree> sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(p, static_cast<int>(half), nullptr);
+  BIGNUM* s = BN_bin2bn(p + half, static_cast<int>(half), nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return std::nullopt;
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_ECDSA_SIG(sig.get(), &der);
+  if (len <= 0) return std::nullopt;
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+const char* reason_code(Reason reason) {
+  switch (reason) {
+    case Reason::ok:
+      return "ok";
+    case Reason::no_token:
+      return "no_token";
+    case Reason::malformed:
+      return "malformed";
+    case Reason::alg_not_allowed:
+      return "alg_not_allowed";
+    case Reason::bad_typ:
+      return "bad_typ";
+    case Reason::missing_kid:
+      return "missing_kid";
+    case Reason::missing_claim:
+      return "missing_claim";
+    case Reason::unknown_issuer:
+      return "unknown_issuer";
+    case Reason::wrong_audience:
+      return "wrong_audience";
+    case Reason::expired:
+      return "expired";
+    case Reason::not_yet_valid:
+      return "not_yet_valid";
+    case Reason::issued_in_future:
+      return "issued_in_future";
+    case Reason::lifetime_too_long:
+      return "lifetime_too_long";
+    case Reason::tenant_not_allowed:
+      return "tenant_not_allowed";
+    case Reason::jku_not_allowed:
+      return "jku_not_allowed";
+    case Reason::unknown_kid:
+      return "unknown_kid";
+    case Reason::key_mismatch:
+      return "key_mismatch";
+    case Reason::bad_signature:
+      return "bad_signature";
+    case Reason::replayed:
+      return "replayed";
+    case Reason::replay_cache_full:
+      return "replay_cache_full";
+    case Reason::not_loopback:
+      return "unsigned_not_loopback";
+    case Reason::not_configured:
+      return "auth_not_configured";
+  }
+  return "unknown";
+}
+
+bool is_supported_algorithm(std::string_view alg) { return alg_info(alg).has_value(); }
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
+    }
+  }
+  // Leftover bits must be zero (a canonical encoding).
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : bytes) {
+    acc = (acc << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 0x3Fu]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3Fu]);
+  return out;
+}
+
+fhir::Result<std::vector<PublicKey>> parse_jwks(std::string_view json) {
+  fhir::JsonLimits limits;
+  limits.max_bytes = 1u << 20;
+  limits.max_depth = 8;
+  limits.max_string_bytes = 16384;
+  limits.max_array_items = 256;
+  auto doc = fhir::parse_json(json, limits);
+  if (!doc) return doc.problem();
+  if (!doc->IsObject() || !doc->HasMember("keys") || !(*doc)["keys"].IsArray()) {
+    return fhir::make_problem(ProblemKind::invalid, "keys", "not a JWK Set: expected {\"keys\":[...]}");
+  }
+  std::vector<PublicKey> keys;
+  for (const auto& jwk : (*doc)["keys"].GetArray()) {
+    if (auto k = parse_jwk(jwk)) keys.push_back(std::move(*k));
+  }
+  if (keys.empty()) {
+    return fhir::make_problem(ProblemKind::invalid, "keys",
+                              "no usable signature key (EC P-256/P-384, or RSA of at least 2048 bits)");
+  }
+  return keys;
+}
+
+ParseResult parse(std::string_view compact, const std::vector<std::string>& allowed_algorithms) {
+  ParseResult result;
+  if (compact.empty() || compact.size() > kMaxTokenBytes) return result;
+  const auto dot1 = compact.find('.');
+  if (dot1 == std::string_view::npos) return result;
+  const auto dot2 = compact.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) return result;
+
+  auto header = decode_object(compact.substr(0, dot1));
+  if (!header) return result;
+  const rapidjson::Value& head = *header;  // const: its member iterators compare unambiguously in C++20
+  Token& t = result.token;
+  const auto alg_it = head.FindMember("alg");
+  if (alg_it == head.MemberEnd() || !alg_it->value.IsString()) return result;
+  t.alg = member_string(*header, "alg");
+  // CDS Hooks 2.0 §Trusting CDS Clients: "CDS Services SHALL NOT accept ... none ... or any symmetric
+  // algorithm" — refused here, before the payload is decoded or any key is looked at.
+  if (!is_supported_algorithm(t.alg) ||
+      std::find(allowed_algorithms.begin(), allowed_algorithms.end(), t.alg) == allowed_algorithms.end()) {
+    result.reason = Reason::alg_not_allowed;
+    return result;
+  }
+  // A "crit" header names extensions we do not understand (RFC 7515 §4.1.11): refuse.
+  if (header->HasMember("crit")) return result;
+  for (const char* name : {"typ", "kid", "jku"}) {
+    auto it = head.FindMember(name);
+    if (it != head.MemberEnd() && !it->value.IsString()) return result;
+  }
+  t.typ = member_string(*header, "typ");
+  t.kid = member_string(*header, "kid");
+  t.jku = member_string(*header, "jku");
+  // CDS Hooks 2.0: typ "JWT" (compared case-insensitively, RFC 7519 §5.1).
+  std::string typ = t.typ;
+  std::transform(typ.begin(), typ.end(), typ.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (header->HasMember("typ") && typ != "JWT") {
+    result.reason = Reason::bad_typ;
+    return result;
+  }
+
+  auto payload = decode_object(compact.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload) return result;
+  const rapidjson::Value& claims = *payload;
+  auto sig = base64url_decode(compact.substr(dot2 + 1));
+  if (!sig || sig->empty()) return result;
+  t.signature = std::move(*sig);
+  t.signing_input = std::string(compact.substr(0, dot2));
+
+  for (const char* name : {"iss", "jti", "tenant"}) {
+    auto it = claims.FindMember(name);
+    if (it != claims.MemberEnd() && !it->value.IsString()) return result;
+  }
+  t.iss = member_string(*payload, "iss");
+  t.jti = member_string(*payload, "jti");
+  if (payload->HasMember("tenant")) t.tenant = member_string(*payload, "tenant");
+  if (auto it = claims.FindMember("aud"); it != claims.MemberEnd()) {
+    if (it->value.IsString()) {
+      t.aud.emplace_back(it->value.GetString(), it->value.GetStringLength());
+    } else if (it->value.IsArray()) {
+      for (const auto& a : it->value.GetArray()) {
+        if (!a.IsString()) return result;
+        t.aud.emplace_back(a.GetString(), a.GetStringLength());
+      }
+    } else {
+      return result;
+    }
+  }
+  bool bad = false;
+  if (auto it = claims.FindMember("exp"); it != claims.MemberEnd()) t.exp = numeric_date(it->value, bad);
+  if (auto it = claims.FindMember("iat"); it != claims.MemberEnd()) t.iat = numeric_date(it->value, bad);
+  if (auto it = claims.FindMember("nbf"); it != claims.MemberEnd()) t.nbf = numeric_date(it->value, bad);
+  if (bad) return result;
+
+  // CDS Hooks 2.0: kid is required in the header; iss, aud, exp, iat, jti in the payload.
+  if (t.kid.empty()) {
+    result.reason = Reason::missing_kid;
+    return result;
+  }
+  if (t.iss.empty() || t.aud.empty() || !t.exp || !t.iat || t.jti.empty()) {
+    result.reason = Reason::missing_claim;
+    return result;
+  }
+  result.reason = Reason::ok;
+  return result;
+}
+
+Reason check_claims(const Token& t, const ClaimPolicy& p) {
+  // CDS Hooks 2.0: aud is "the CDS Service endpoint that is being called by the CDS Client"; a string or a
+  // one-element array of it.
+  if (t.aud.size() != 1 || t.aud.front() != p.audience) return Reason::wrong_audience;
+  if (!t.exp || !t.iat) return Reason::missing_claim;
+  if (*t.exp + p.skew_seconds <= p.now) return Reason::expired;
+  if (t.nbf && *t.nbf - p.skew_seconds > p.now) return Reason::not_yet_valid;
+  if (*t.iat - p.skew_seconds > p.now) return Reason::issued_in_future;
+  if (*t.exp - *t.iat > p.max_lifetime_seconds || *t.exp < *t.iat) return Reason::lifetime_too_long;
+  if (!p.tenants.empty()) {
+    if (!t.tenant || std::find(p.tenants.begin(), p.tenants.end(), *t.tenant) == p.tenants.end()) {
+      return Reason::tenant_not_allowed;
+    }
+  }
+  return Reason::ok;
+}
+
+Reason verify_signature(const Token& token, const PublicKey& key) {
+  const auto info = alg_info(token.alg);
+  if (!info || !key.key) return Reason::key_mismatch;
+  if (key.kty != info->kty || (!key.alg.empty() && key.alg != token.alg)) return Reason::key_mismatch;
+  if (key.kty == "EC" && key.crv != info->crv) return Reason::key_mismatch;
+
+  std::string der;
+  std::string_view signature = token.signature;
+  if (key.kty == "EC") {
+    auto converted = ecdsa_raw_to_der(token.signature, info->half);
+    if (!converted) return Reason::bad_signature;
+    der = std::move(*converted);
+    signature = der;
+  }
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by md
+  if (!md || EVP_DigestVerifyInit(md.get(), &pctx, info->md, nullptr, key.key.get()) != 1) {
+    return Reason::key_mismatch;
+  }
+  if (info->pss) {
+    // RFC 7518 §3.5: PSS with MGF1 on the same hash, salt as long as the hash.
+    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, info->md) != 1) {
+      return Reason::key_mismatch;
+    }
+  } else if (key.kty == "RSA") {
+    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return Reason::key_mismatch;
+  }
+  const int rc =
+      EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                       reinterpret_cast<const unsigned char*>(token.signing_input.data()), token.signing_input.size());
+  return rc == 1 ? Reason::ok : Reason::bad_signature;
+}
+
+Reason ReplayCache::remember(const std::string& iss, const std::string& jti, std::int64_t expires_at,
+                             std::int64_t now) {
+  std::string key = iss + '\n' + jti;
+  std::lock_guard lock(mutex_);
+  purge(now);
+  if (expiry_.count(key) != 0) return Reason::replayed;
+  if (expiry_.size() >= capacity_) return Reason::replay_cache_full;
+  expiry_.emplace(key, expires_at);
+  by_expiry_.emplace(expires_at, std::move(key));
+  return Reason::ok;
+}
+
+std::size_t ReplayCache::size() const {
+  std::lock_guard lock(mutex_);
+  return expiry_.size();
+}
+
+void ReplayCache::purge(std::int64_t now) {
+  while (!by_expiry_.empty() && by_expiry_.begin()->first < now) {
+    expiry_.erase(by_expiry_.begin()->second);
+    by_expiry_.erase(by_expiry_.begin());
+  }
+}
+
+}  // namespace nmo::service::auth::jwt

@@ -1,0 +1,56 @@
+#pragma once
+// The one route table (CDS Hooks 2.0 §Discovery, §Calling a CDS Service, §Feedback, plus health endpoints),
+// CORS on every response, and the request log line. Thread-safe: handle() is const and shares only the Runtime.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "service/hook_call.hpp"
+#include "service/http/transport.hpp"
+#include "service/runtime.hpp"
+
+namespace nmo::service::http {
+
+/// What one request did, for its log line and metrics.
+struct RequestInfo {
+  std::string route;        // route name: discovery, service, feedback, metrics, healthz, readyz, unknown
+  std::string service;      // the CDS service id when the route names a known one
+  std::string hook_instance;
+  std::string rules;        // rule ids of the cards returned, comma-separated
+  std::string patient;      // ops::log::pseudonym of context.patientId
+  std::int64_t cards = -1;  // cards returned (service), entries stored (feedback); -1: not applicable
+  double parse_s = -1, gather_s = -1, evaluate_s = -1, write_s = -1;  // stage timings; -1: not reached
+};
+
+class Router final : public Handler {
+ public:
+  explicit Router(const Runtime& runtime);
+  /// Discovery, service and feedback calls are authenticated first (CDS Hooks 2.0 §Trusting CDS Clients);
+  /// OPTIONS preflight, /healthz, /readyz and unknown routes are not. A refused call gets a bare 401. Answers at
+  /// once, except a hook call whose prefetch lacks data: it is validated first, then the data is gathered from
+  /// fhirServer and `done` is called from the FHIR client's thread (within fhir.request_deadline_ms).
+  void handle(HttpRequest request, Responder done) const override;
+  HttpResponse transport_error(int status, std::string_view message, const HttpRequest& request) const override;
+  /// readyz answers 503 when not ready (e.g. while stopping).
+  void set_ready(bool ready) { ready_.store(ready); }
+
+ private:
+  HttpResponse route(const HttpRequest& request, RequestInfo& info, std::optional<PendingCall>& pending) const;
+  HttpResponse hook_response(fhir::Result<HookOutcome> outcome, RequestInfo& info) const;
+  HttpResponse feedback(const std::string& service_id, const HttpRequest& request, RequestInfo& info) const;
+  /// CORS, metrics and the request log line.
+  HttpResponse complete(const HttpRequest& request, HttpResponse response, const RequestInfo& info,
+                        std::string_view auth, std::chrono::steady_clock::time_point start) const;
+  void add_cors(const HttpRequest& request, HttpResponse& response) const;
+  /// Routes a request that needs no authentication or has passed it.
+  void dispatch(HttpRequest request, std::string auth, Responder done) const;
+  HttpResponse refuse(const HttpRequest& request, const char* reason) const;
+
+  const Runtime& runtime_;
+  std::atomic<bool> ready_{true};
+};
+
+}  // namespace nmo::service::http
