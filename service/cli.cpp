@@ -432,15 +432,6 @@ int feedback_report_command(const Args& args) {
 
 }  // namespace
 
-fhir::JsonLimits json_limits_from(const config::Config& config) {
-  fhir::JsonLimits limits;
-  limits.max_bytes = config.limits.max_body_bytes;
-  limits.max_depth = config.limits.json_max_depth;
-  limits.max_string_bytes = config.limits.json_max_string_bytes;
-  limits.max_array_items = config.limits.json_max_array_items;
-  return limits;
-}
-
 int run_cli(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   if (!args.ok) {
