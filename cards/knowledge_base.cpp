@@ -141,7 +141,12 @@ struct KnowledgeLoader {
     c.source = n.str("source");
     c.note = n.opt_str("note");
     c.kind = n.opt_str("kind");
+    c.ingredient = n.opt_str("ingredient");
+    c.method = n.opt_str("method");
+    c.sample = n.opt_str("sample");
     c.tags = n.strings("tags");
+    if (c.kind == "product" && c.ingredient.empty())
+      n.fail("a product code (RxNorm SCD/SBD) needs the RxNorm ingredient code it maps to");
     if (!c.verified && c.note.empty()) n.fail("a code with verified=false needs a note saying why");
     return c;
   }
@@ -224,6 +229,16 @@ struct KnowledgeLoader {
         n.member("class").fail("unknown agent class '" + a.class_name + "'");
       a.mechanism = n.str("mechanism");
       for (const auto& c : n.items("codes")) a.codes.push_back(read_code(c));
+      const auto code_nodes = n.items("codes");
+      for (std::size_t i = 0; i < a.codes.size(); ++i) {
+        if (a.codes[i].ingredient.empty()) continue;
+        const bool found = std::any_of(a.codes.begin(), a.codes.end(), [&](const KnownCode& c) {
+          return c.kind == "ingredient" && c.system == a.codes[i].system && c.code == a.codes[i].ingredient;
+        });
+        if (!found)
+          code_nodes[i].member("ingredient").fail("ingredient '" + a.codes[i].ingredient +
+                                                 "' is not an ingredient code of agent '" + a.id + "'");
+      }
       a.names = n.strings("names", true);
       if (a.names.empty()) n.member("names").fail("an agent needs at least one name for text matching");
       a.screening = n.strings("screening");

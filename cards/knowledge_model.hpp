@@ -24,7 +24,10 @@ struct KnownCode {
   bool verified = false;
   std::string source;
   std::string note;
-  std::string kind;               // agents: ingredient | brand | biosimilar | atc | substance
+  std::string kind;               // agents: ingredient | brand | biosimilar | product | atc | substance
+  std::string ingredient;         // kind product (RxNorm SCD/SBD): the agent's RxNorm ingredient code it maps to
+  std::string method;             // lab codes: cell_based | elisa | unspecified
+  std::string sample;             // lab codes: serum | csf
   std::vector<std::string> tags;  // e.g. "cell_based"
 };
 

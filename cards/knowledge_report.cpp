@@ -39,7 +39,11 @@ const char* flag(bool verified) { return verified ? "✔ verified" : "✖ **not 
 void code_rows(std::string& md, const std::vector<KnownCode>& codes) {
   md += "| System | Code | Display | Kind | Verified | Source | Note |\n|---|---|---|---|---|---|---|\n";
   for (const auto& c : codes) {
-    md += "| " + cell(c.system) + " | `" + cell(c.code) + "` | " + cell(c.display) + " | " + cell(c.kind) + " | " +
+    std::string kind = c.kind;
+    if (!c.ingredient.empty()) kind += " → ingredient `" + c.ingredient + "`";
+    if (!c.method.empty()) kind += (kind.empty() ? "" : "; ") + ("method " + c.method);
+    if (!c.sample.empty()) kind += (kind.empty() ? "" : "; ") + ("sample " + c.sample);
+    md += "| " + cell(c.system) + " | `" + cell(c.code) + "` | " + cell(c.display) + " | " + cell(kind) + " | " +
           flag(c.verified) + " | " + cell(c.source) + " | " + cell(c.note) + " |\n";
   }
 }
@@ -102,7 +106,8 @@ std::string knowledge_report(const KnowledgeBase& kb) {
       "), and a quantity with comparator < or <= (negative); a bare quantity "
       "without interpretation is indeterminate.\n";
   md +=
-      "- **Medications:** codes first (RxNorm ingredient, brand and biosimilar codes, ATC, SNOMED substance), "
+      "- **Medications:** codes first (RxNorm ingredient, brand, biosimilar and product SCD/SBD codes, each product mapped "
+      "to its ingredient; ATC, SNOMED substance), "
       "then ingredient and brand names in the text and coding displays (case-insensitive, word boundaries). "
       "Active = status active, on-hold or absent and no end date before now. Drafted = order-select: the draft "
       "orders named in `selections`; order-sign: every draft order.\n";
