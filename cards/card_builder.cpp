@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cards/text_match.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -228,7 +230,7 @@ bool rule_applies(const RuleEnv& env, std::string_view rule_id) {
 }
 
 Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view discriminator,
-               const std::vector<std::string>& evidence, std::string_view indicator_key) {
+               const std::vector<std::string>& evidence, std::string_view indicator_key, std::string_view agent) {
   const RuleText& rule = env.kb.rule(rule_id);
   Card card;
   card.rule_id = rule.id;
@@ -236,7 +238,9 @@ Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view di
   const std::string ind_key = indicator_key.empty() ? hook_name(env.input.hook) : std::string(indicator_key);
   auto it = rule.indicator.find(ind_key);
   card.indicator = parse_indicator(it != rule.indicator.end() ? it->second : "info");
-  card.summary = indicator_key == "low" && !rule.summary_low.empty() ? rule.summary_low : rule.summary;
+  const std::string& summary = indicator_key == "low" && !rule.summary_low.empty() ? rule.summary_low : rule.summary;
+  card.summary = fill(summary, "{agent}", agent.empty() ? std::string_view("Therapy") : agent);
+  if (utf8_length(card.summary) >= 140) card.summary = fill(summary, "{agent}", "Several drugs");  // CDS Hooks: < 140
 
   std::string d;
   if (!evidence.empty()) {
@@ -276,6 +280,18 @@ void add_suggestion(Card& card, std::string label, bool is_recommended, std::vec
   s.actions = std::move(actions);
   card.suggestions.push_back(std::move(s));
   if (card.selection_behavior.empty()) card.selection_behavior = std::string(selection_behavior);
+}
+
+std::string agent_list(const std::vector<const Agent*>& agents) {
+  std::vector<std::string> names;
+  for (const Agent* a : agents) {
+    std::string n = names.empty() ? a->name : detail::to_lower(a->name);
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  }
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return out;
 }
 
 std::string fill(std::string_view label, std::string_view placeholder, std::string_view value) {

@@ -39,13 +39,18 @@ bool rule_applies(const RuleEnv& env, std::string_view rule_id);
 
 /// A card with uuid, summary, indicator (from the rule text for this hook, or `indicator_key`), source, detail
 /// (evidence lines, rule detail, standing advice, citations), links and override reasons. `discriminator`
-/// separates several cards of one rule (e.g. the draft order's "Type/id").
+/// separates several cards of one rule (e.g. the draft order's "Type/id"). `agent` fills "{agent}" in the summary
+/// (issue 12 item 12: many EHRs show only the summary, so it names the drug).
 Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view discriminator,
-               const std::vector<std::string>& evidence, std::string_view indicator_key = {});
+               const std::vector<std::string>& evidence, std::string_view indicator_key = {},
+               std::string_view agent = {});
 
 /// Appends a suggestion with a stable uuid; sets selectionBehavior when empty.
 void add_suggestion(Card& card, std::string label, bool is_recommended, std::vector<Action> actions,
                     std::string_view selection_behavior);
+
+/// "Azathioprine", "Azathioprine and mycophenolate", "A, b and c": distinct agent names for a summary.
+std::string agent_list(const std::vector<const Agent*>& agents);
 
 /// "Draft {agent}" → "Draft Eculizumab".
 std::string fill(std::string_view label, std::string_view placeholder, std::string_view value);

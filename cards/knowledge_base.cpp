@@ -285,12 +285,33 @@ struct KnowledgeLoader {
     for (const auto& n : root.items("citations")) {
       Citation c{n.str("id"), n.str("label"), n.str("url"), n.boolean("verified"), n.opt_str("note")};
       if (c.url.rfind("https://", 0) != 0) n.member("url").fail("a citation URL must be absolute https");
+      check_no_internal_file(n.member("label"), c.label);
+      check_no_internal_file(n.member("url"), c.url);
       kb.citations_.push_back(std::move(c));
+    }
+  }
+
+  // Issue 12 item 12: summaries name the drug and stay under 140 characters with the longest agent name filled in.
+  void check_summary(const Node& n, const std::string& summary) const {
+    std::size_t longest = 0;
+    for (const auto& a : kb.agents_) longest = std::max(longest, detail::utf8_length(a.name));
+    std::size_t length = detail::utf8_length(summary);
+    if (summary.find("{agent}") != std::string::npos) length = length - 7 + longest;
+    if (length >= 140) n.fail("summary must be under 140 characters (with the longest agent name filled in)");
+  }
+
+  // Issue 12 item 16: a card cites primary sources, never an internal file.
+  static void check_no_internal_file(const Node& n, const std::string& text) {
+    const std::string lower = detail::to_lower(text);
+    for (const char* internal : {"nmosd-knowledge", ".md ", ".md§", ".md)", "seeds/"}) {
+      if (lower.find(internal) != std::string::npos || (lower.size() >= 3 && lower.compare(lower.size() - 3, 3, ".md") == 0))
+        n.fail("a card may not cite an internal file");
     }
   }
 
   void cards(const Node& root) {
     kb.standing_advice_ = root.str("standing_advice");
+    check_no_internal_file(root.member("standing_advice"), kb.standing_advice_);
     for (const auto& n : root.items("override_reasons")) {
       kb.override_reasons_.push_back(fhir::Coding{kb.override_system_, n.str("code"), n.str("display")});
     }
@@ -317,12 +338,14 @@ struct KnowledgeLoader {
         if (!r.indicator.count(hook)) ind.fail("no indicator for hook '" + hook + "'");
       }
       r.summary = n.str("summary");
-      if (detail::utf8_length(r.summary) >= 140) n.member("summary").fail("summary must be under 140 characters");
+      check_summary(n.member("summary"), r.summary);
       r.summary_low = n.opt_str("summary_low");
-      if (detail::utf8_length(r.summary_low) >= 140)
-        n.member("summary_low").fail("summary must be under 140 characters");
+      if (!r.summary_low.empty()) check_summary(n.member("summary_low"), r.summary_low);
       r.detail = n.str("detail");
+      check_no_internal_file(n.member("detail"), r.detail);
+      check_no_internal_file(n.member("summary"), r.summary);
       r.suggestions = n.strings("suggestions");
+      for (std::size_t i = 0; i < r.suggestions.size(); ++i) check_no_internal_file(n.items("suggestions")[i], r.suggestions[i]);
       r.evidence = n.strings("evidence");
       if (r.evidence.empty()) n.member("evidence").fail("a rule needs at least one citation");
       for (std::size_t i = 0; i < r.evidence.size(); ++i) {

@@ -247,6 +247,27 @@ std::vector<const AgentUse*> PatientContext::active_of(AgentClass cls) const {
   return out;
 }
 
+const AgentUse* PatientContext::receiving(const Agent& agent) const {
+  for (const auto& u : chart)
+    if (u.active && u.agent == &agent && !u.for_other_condition) return &u;
+  return nullptr;
+}
+
+const AttackEvent* PatientContext::relapse_on(const AgentUse& u) const {
+  if (!u.start) return nullptr;
+  const std::optional<std::int64_t> end = u.end ? u.end : (u.active ? std::optional<std::int64_t>(now) : std::nullopt);
+  if (!end) return nullptr;
+  for (const auto& ev : attacks)
+    if (ev.relapse && ev.time >= *u.start && ev.time <= *end) return &ev;
+  return nullptr;
+}
+
+bool PatientContext::failed(const Agent& agent) const {
+  for (const auto& u : chart)
+    if (u.agent == &agent && relapse_on(u)) return true;
+  return false;
+}
+
 const LabResult* PatientContext::latest_lab(std::string_view value_set_id, std::int64_t lookback_seconds) const {
   const LabResult* best = nullptr;
   for (const auto& lab : labs) {

@@ -67,6 +67,8 @@ struct PatientContext {
 
   bool pregnant = false;
   std::string pregnancy_evidence;
+  bool pregnancy_planned = false;  // issue 12 item 6: a reason for NMOSD-15 counselling, not a pregnancy
+  std::string pregnancy_planned_evidence;
   std::optional<int> age_years;
   std::string sex;
 
@@ -74,6 +76,12 @@ struct PatientContext {
 
   /// Active chart uses of an agent of `cls`.
   std::vector<const AgentUse*> active_of(AgentClass cls) const;
+  /// The active chart use of `agent` (not for another condition); nullptr when the patient does not receive it.
+  const AgentUse* receiving(const Agent& agent) const;
+  /// The first relapse while `use` covered it (started before, not ended); nullptr when none.
+  const AttackEvent* relapse_on(const AgentUse& use) const;
+  /// A relapse happened on `agent` (issue 12 item 11: treatment failure).
+  bool failed(const Agent& agent) const;
   /// Latest counted result of `value_set_id` taken in [now - lookback, now]; nullptr when none.
   const LabResult* latest_lab(std::string_view value_set_id, std::int64_t lookback_seconds) const;
 };

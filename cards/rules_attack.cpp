@@ -28,7 +28,7 @@ void nmosd_09_acute_attack_treatment(const RuleEnv& env, std::vector<Card>& out)
     if (!attack_dose_steroid(draft, env.kb, &route)) continue;
     std::vector<std::string> evidence{"Drafted " + draft.agent->name + " at attack dose (" + draft.reference() + ", " +
                                       route + ")"};
-    Card card = make_card(env, "NMOSD-09", draft.reference(), evidence);
+    Card card = make_card(env, "NMOSD-09", draft.reference(), evidence, {}, draft.agent->name);
     const RuleText& rule = env.kb.rule("NMOSD-09");
     const fhir::Coding plex = apheresis_coding(env.kb);
     add_suggestion(card, rule.suggestions.at(0), false,
@@ -81,16 +81,10 @@ void nmosd_11_refractory_disease(const RuleEnv& env, std::vector<Card>& out) {
   std::vector<std::string> evidence;
   for (const auto& u : ctx.chart) {
     const auto cls = u.agent->agent_class;
-    if ((cls != AgentClass::approved && cls != AgentClass::high_efficacy) || !u.start) continue;
-    const std::optional<std::int64_t> end =
-        u.end ? u.end : (u.active ? std::optional<std::int64_t>(ctx.now) : std::nullopt);
-    if (!end) continue;
-    for (const auto& ev : ctx.attacks) {
-      if (ev.relapse && ev.time >= *u.start && ev.time <= *end && failed.insert(u.agent).second) {
-        evidence.push_back("Relapse on " + u.agent->name + " (" + u.reference() + "): " + ev.evidence);
-        break;
-      }
-    }
+    if (cls != AgentClass::approved && cls != AgentClass::high_efficacy) continue;
+    const AttackEvent* ev = ctx.relapse_on(u);
+    if (ev && failed.insert(u.agent).second)
+      evidence.push_back("Relapse on " + u.agent->name + " (" + u.reference() + "): " + ev->evidence);
   }
   if (static_cast<double>(failed.size()) < env.kb.threshold("refractory_min_agents")) return;
   Card card = make_card(env, "NMOSD-11", "", evidence);

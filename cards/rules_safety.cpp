@@ -61,7 +61,7 @@ void nmosd_06_c5_without_meningococcal_vaccination(const RuleEnv& env, std::vect
     std::vector<std::string> evidence{use_line(draft, "Drafted")};
     if (!has_acwy) evidence.push_back("No meningococcal ACWY vaccination documented at least 2 weeks ago");
     if (!has_b) evidence.push_back("No meningococcal B vaccination documented at least 2 weeks ago");
-    Card card = make_card(env, "NMOSD-06", draft.reference(), evidence);
+    Card card = make_card(env, "NMOSD-06", draft.reference(), evidence, {}, draft.agent->name);
     if (!has_acwy)
       add_suggestion(card, fill(rule.suggestions.at(0), "{vaccine}", "ACWY"), true,
                      {create_medication_text(env, "Meningococcal conjugate vaccine (MenACWY)",
@@ -92,7 +92,7 @@ void nmosd_07_screening_before_b_cell_il6r(const RuleEnv& env, std::vector<Card>
     if (missing.empty()) continue;
     std::vector<std::string> evidence{use_line(draft, "Drafted")};
     for (const ValueSet* vs : missing) evidence.push_back("No " + vs->title + " result in the last 12 months");
-    Card card = make_card(env, "NMOSD-07", draft.reference(), evidence);
+    Card card = make_card(env, "NMOSD-07", draft.reference(), evidence, {}, draft.agent->name);
     for (const ValueSet* vs : missing)
       add_suggestion(card, fill(rule.suggestions.at(0), "{test}", vs->title), true,
                      {create_lab_order(env, *vs, "Pre-treatment screening: " + vs->title)}, "any");
@@ -116,7 +116,7 @@ void nmosd_08_igg_on_b_cell_depletion(const RuleEnv& env, std::vector<Card>& out
   std::vector<std::string> evidence{use_line(*on, "On")};
   if (!igg) {
     evidence.push_back("No serum IgG result in the last 12 months");
-    Card card = make_card(env, "NMOSD-08", "", evidence);
+    Card card = make_card(env, "NMOSD-08", "", evidence, {}, on->agent->name);
     add_suggestion(card, env.kb.rule("NMOSD-08").suggestions.at(0), true,
                    {create_lab_order(env, env.kb.value_set("igg"), "Serum IgG")}, "any");
     out.push_back(std::move(card));
@@ -134,7 +134,7 @@ void nmosd_08_igg_on_b_cell_depletion(const RuleEnv& env, std::vector<Card>& out
     line += ", " + std::string(buf) + " " + igg->observation->value_unit;
   }
   evidence.push_back(line + ")");
-  out.push_back(make_card(env, "NMOSD-08", "", evidence, "low"));
+  out.push_back(make_card(env, "NMOSD-08", "", evidence, "low", on->agent->name));
 }
 
 // Labels; SAkuraSky/SAkuraStar AQP4− HRs 0.66 and 1.19 (n.s.): benefit shown only in AQP4+ (nmosd-knowledge.md
@@ -150,7 +150,7 @@ void nmosd_13_approved_agent_without_aqp4_positive(const RuleEnv& env, std::vect
     } else {
       evidence.push_back("No AQP4-IgG result found");
     }
-    Card card = make_card(env, "NMOSD-13", draft.reference(), evidence);
+    Card card = make_card(env, "NMOSD-13", draft.reference(), evidence, {}, draft.agent->name);
     add_suggestion(card, env.kb.rule("NMOSD-13").suggestions.at(0), ctx.aqp4 == Serostatus::unknown,
                    {create_lab_order(env, env.kb.value_set("aqp4"), "AQP4-IgG (cell-based assay preferred)")}, "any");
     out.push_back(std::move(card));
@@ -164,17 +164,22 @@ void nmosd_14_pregnancy_on_teratogen(const RuleEnv& env, std::vector<Card>& out)
   if (!rule_applies(env, "NMOSD-14") || !ctx.nmosd || !ctx.pregnant) return;
   std::vector<std::string> evidence{"Pregnancy recorded: " + ctx.pregnancy_evidence};
   const std::size_t base = evidence.size();
-  for (const auto& u : ctx.chart)
-    if (u.active && u.agent->teratogenic) evidence.push_back(use_line(u, "Active"));
+  std::vector<const Agent*> agents;
+  for (const auto& u : ctx.chart) {
+    if (!u.active || !u.agent->teratogenic) continue;
+    evidence.push_back(use_line(u, "Active"));
+    agents.push_back(u.agent);
+  }
   std::vector<const AgentUse*> drafts;
   for (const auto& d : ctx.drafted) {
     if (d.agent->teratogenic) {
       drafts.push_back(&d);
       evidence.push_back(use_line(d, "Drafted"));
+      agents.push_back(d.agent);
     }
   }
   if (evidence.size() == base) return;
-  Card card = make_card(env, "NMOSD-14", "", evidence);
+  Card card = make_card(env, "NMOSD-14", "", evidence, {}, agent_list(agents));
   for (const AgentUse* d : drafts)
     add_suggestion(card, fill(env.kb.rule("NMOSD-14").suggestions.at(0), "{agent}", d->agent->name), true,
                    {delete_order(*d, "Remove the draft " + d->agent->name + " order")}, "any");
@@ -191,10 +196,14 @@ void nmosd_15_childbearing_potential_on_teratogen(const RuleEnv& env, std::vecto
     return;
   std::vector<std::string> evidence{"Female patient, age " +
                                     (ctx.age_years ? std::to_string(*ctx.age_years) : std::string("not recorded"))};
-  for (const auto& u : ctx.chart)
-    if (u.active && u.agent->teratogenic) evidence.push_back(use_line(u, "Active"));
-  if (evidence.size() == 1) return;
-  Card card = make_card(env, "NMOSD-15", "", evidence);
+  std::vector<const Agent*> agents;
+  for (const auto& u : ctx.chart) {
+    if (!u.active || !u.agent->teratogenic) continue;
+    evidence.push_back(use_line(u, "Active"));
+    agents.push_back(u.agent);
+  }
+  if (agents.empty()) return;
+  Card card = make_card(env, "NMOSD-15", "", evidence, {}, agent_list(agents));
   add_suggestion(card, env.kb.rule("NMOSD-15").suggestions.at(0), false,
                  {create_service_order(env, nullptr, "Contraception and pregnancy-planning counselling",
                                        "Counselling on contraception and pregnancy plans")},

@@ -25,6 +25,44 @@ std::vector<const Agent*> formulary_agents(const KnowledgeBase& kb, bool approve
   return out;
 }
 
+// A formulary agent offered to this patient, with the one-line reason shown in its suggestion label.
+struct Option {
+  const Agent* agent = nullptr;
+  std::string reason;
+};
+
+// Issue 12 item 15: what the clinician must weigh before this agent, for this patient.
+std::vector<std::string> option_caveats(const PatientContext& ctx, const Agent& a) {
+  std::vector<std::string> out;
+  if ((ctx.pregnant || ctx.pregnancy_planned) && a.b_cell_depleting)
+    out.push_back(std::string(ctx.pregnant ? "pregnant" : "pregnancy planned") +
+                  ": B-cell depletion in pregnancy needs specialist review");
+  return out;
+}
+
+// Issue 12 items 11 and 15: the site's formulary agents that fit this patient, best first. Never an agent the
+// patient already receives or relapsed on; approved agents only for AQP4-IgG+ (labelled population).
+std::vector<Option> fitting_agents(const RuleEnv& env, bool approved_allowed) {
+  const auto& ctx = env.ctx;
+  std::vector<Option> plain, caveated;
+  for (const Agent* a : formulary_agents(env.kb, approved_allowed)) {
+    if (ctx.receiving(*a) || ctx.failed(*a)) continue;
+    std::vector<std::string> caveats = option_caveats(ctx, *a);
+    Option o{a, caveats.empty() ? std::string("available at this site") : std::string()};
+    for (const auto& c : caveats) o.reason += (o.reason.empty() ? "" : "; ") + c;
+    (caveats.empty() ? plain : caveated).push_back(std::move(o));
+  }
+  plain.insert(plain.end(), caveated.begin(), caveated.end());
+  return plain;
+}
+
+// A suggestion label with its reason: "Draft Eculizumab (available at this site)".
+std::string option_label(std::string_view label, const Option& o) {
+  std::string out = fill(label, "{agent}", o.agent->name);
+  if (out.find("{reason}") != std::string::npos) return fill(out, "{reason}", o.reason);
+  return out + " — " + o.reason;
+}
+
 bool is_maintenance(const Agent& a) {
   return a.agent_class == AgentClass::approved || a.agent_class == AgentClass::high_efficacy ||
          a.agent_class == AgentClass::older;
@@ -44,6 +82,8 @@ bool has_aqp4_result(const PatientContext& ctx) {
 void nmosd_01_aqp4_status_unknown(const RuleEnv& env, std::vector<Card>& out) {
   const auto& ctx = env.ctx;
   if (!rule_applies(env, "NMOSD-01") || !ctx.nmosd || has_aqp4_result(ctx)) return;
+  // Issue 12 item 9: at order time only when the drafted order is an NMOSD-relevant agent (not acetaminophen).
+  if (order_hook(env) && ctx.drafted.empty()) return;
   std::vector<std::string> evidence{"NMOSD recorded (Condition/" + ctx.nmosd_conditions.front()->id + ")",
                                     "No final AQP4-IgG result with a readable value found"};
   Card card = make_card(env, "NMOSD-01", "", evidence);
@@ -70,8 +110,8 @@ void nmosd_02_no_maintenance_therapy(const RuleEnv& env, std::vector<Card>& out)
   evidence.push_back("No active maintenance therapy (approved, high-efficacy or older immunosuppressant) found");
   Card card = make_card(env, "NMOSD-02", "", evidence);
   const RuleText& rule = env.kb.rule("NMOSD-02");
-  for (const Agent* a : formulary_agents(env.kb, true))
-    add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", a->name), false, {create_medication(env, *a)},
+  for (const Option& o : fitting_agents(env, true))
+    add_suggestion(card, option_label(rule.suggestions.at(0), o), false, {create_medication(env, *o.agent)},
                    "at-most-one");
   add_suggestion(
       card, rule.suggestions.at(1), false,
@@ -91,26 +131,45 @@ void nmosd_03_older_agent_while_newer_available(const RuleEnv& env, std::vector<
   const RuleText& rule = env.kb.rule("NMOSD-03");
   if (!order_hook(env)) {
     std::vector<std::string> evidence = ctx.aqp4_evidence;
+    std::vector<const Agent*> agents;
     for (const AgentUse* u : ctx.active_of(AgentClass::older)) {
-      if (!u->for_other_condition) evidence.push_back(use_line(*u, "Active"));
+      if (u->for_other_condition) continue;
+      evidence.push_back(use_line(*u, "Active"));
+      agents.push_back(u->agent);
     }
-    if (evidence.size() == ctx.aqp4_evidence.size()) return;
+    if (agents.empty()) return;
     std::string available = "Available at this site:";
     for (const Agent* a : newer) available += " " + a->name + (a == newer.back() ? "" : ",");
     evidence.push_back(available);
-    out.push_back(make_card(env, "NMOSD-03", "", evidence));
+    out.push_back(make_card(env, "NMOSD-03", "", evidence, {}, agent_list(agents)));
     return;
+  }
+  // Issue 12 item 11: a patient already on a newer agent is told so and offered to cancel the draft, never
+  // offered that agent (or one they relapsed on) as a replacement.
+  const AgentUse* current = nullptr;
+  for (const auto& u : ctx.chart) {
+    const bool newer_class = u.agent->agent_class == AgentClass::approved ||
+                             u.agent->agent_class == AgentClass::high_efficacy;
+    if (newer_class && ctx.receiving(*u.agent) == &u) current = &u;
   }
   for (const auto& draft : ctx.drafted) {
     if (draft.agent->agent_class != AgentClass::older || draft.for_other_condition) continue;
     std::vector<std::string> evidence = ctx.aqp4_evidence;
     evidence.push_back(use_line(draft, "Drafted"));
-    Card card = make_card(env, "NMOSD-03", draft.reference(), evidence);
-    for (const Agent* a : newer) {
-      add_suggestion(
-          card, fill(rule.suggestions.at(0), "{agent}", a->name), false,
-          {delete_order(draft, "Remove the draft " + draft.agent->name + " order"), create_medication(env, *a)},
-          "at-most-one");
+    if (current) evidence.push_back("The patient already receives " + use_line(*current, "").substr(1));
+    Card card = make_card(env, "NMOSD-03", draft.reference(), evidence, {}, draft.agent->name);
+    if (current) {
+      add_suggestion(card,
+                     fill(fill(rule.suggestions.at(2), "{agent}", draft.agent->name), "{current}",
+                          current->agent->name),
+                     true, {delete_order(draft, "Remove the draft " + draft.agent->name + " order")}, "at-most-one");
+    } else {
+      for (const Option& o : fitting_agents(env, true)) {
+        add_suggestion(card, option_label(rule.suggestions.at(0), o), false,
+                       {delete_order(draft, "Remove the draft " + draft.agent->name + " order"),
+                        create_medication(env, *o.agent)},
+                       "at-most-one");
+      }
     }
     out.push_back(std::move(card));
   }
@@ -140,20 +199,20 @@ void nmosd_04_relapse_on_older_agent(const RuleEnv& env, std::vector<Card>& out)
   std::vector<std::string> evidence{relapse->evidence, use_line(*on, "On")};
   if (ctx.aqp4 == Serostatus::positive)
     evidence.insert(evidence.end(), ctx.aqp4_evidence.begin(), ctx.aqp4_evidence.end());
-  Card card = make_card(env, "NMOSD-04", "", evidence);
+  Card card = make_card(env, "NMOSD-04", "", evidence, {}, on->agent->name);
   const RuleText& rule = env.kb.rule("NMOSD-04");
   // Approved agents are labelled for AQP4+ only (nmosd-knowledge.md §2.8): seronegative → off-label options only.
-  const auto options = formulary_agents(env.kb, ctx.aqp4 == Serostatus::positive);
+  const auto options = fitting_agents(env, ctx.aqp4 == Serostatus::positive);
   const AgentUse* drafted_older = nullptr;
   for (const auto& d : ctx.drafted) {
     if (d.agent->agent_class == AgentClass::older) drafted_older = &d;
   }
-  for (const Agent* a : options) {
+  for (const Option& o : options) {
     std::vector<Action> actions;
     if (drafted_older)
       actions.push_back(delete_order(*drafted_older, "Remove the draft " + drafted_older->agent->name + " order"));
-    actions.push_back(create_medication(env, *a));
-    add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", a->name), false, std::move(actions), "at-most-one");
+    actions.push_back(create_medication(env, *o.agent));
+    add_suggestion(card, option_label(rule.suggestions.at(0), o), false, std::move(actions), "at-most-one");
   }
   out.push_back(std::move(card));
 }
@@ -169,16 +228,20 @@ void nmosd_05_ms_therapy_in_nmosd(const RuleEnv& env, std::vector<Card>& out) {
   const RuleText& rule = env.kb.rule("NMOSD-05");
   if (!order_hook(env)) {
     std::vector<std::string> evidence = basis;
-    for (const AgentUse* u : ctx.active_of(AgentClass::ms_dmt)) evidence.push_back(use_line(*u, "Active MS therapy"));
-    if (evidence.size() == basis.size()) return;
-    out.push_back(make_card(env, "NMOSD-05", "", evidence));
+    std::vector<const Agent*> agents;
+    for (const AgentUse* u : ctx.active_of(AgentClass::ms_dmt)) {
+      evidence.push_back(use_line(*u, "Active MS therapy"));
+      agents.push_back(u->agent);
+    }
+    if (agents.empty()) return;
+    out.push_back(make_card(env, "NMOSD-05", "", evidence, {}, agent_list(agents)));
     return;
   }
   for (const auto& draft : ctx.drafted) {
     if (draft.agent->agent_class != AgentClass::ms_dmt) continue;
     std::vector<std::string> evidence = basis;
     evidence.push_back(use_line(draft, "Drafted MS therapy"));
-    Card card = make_card(env, "NMOSD-05", draft.reference(), evidence);
+    Card card = make_card(env, "NMOSD-05", draft.reference(), evidence, {}, draft.agent->name);
     add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", draft.agent->name), true,
                    {delete_order(draft, "Remove the draft " + draft.agent->name + " order")}, "at-most-one");
     out.push_back(std::move(card));

@@ -1,8 +1,12 @@
 // Issue 12 (clinical engine, round 2): each item as patient stories that fire and stories that stay silent.
+#include <filesystem>
+
 #include <boost/test/unit_test.hpp>
 
 #include "cards/engine.hpp"
 #include "cards/patient_context.hpp"
+#include "cards/card_builder.hpp"
+#include "cards/text_match.hpp"
 #include "story_support.hpp"
 
 using namespace nmo::cards;
@@ -120,6 +124,112 @@ BOOST_AUTO_TEST_CASE(item01_nmosd_product_code_only_order_is_the_ms_drug_hard_st
 
 BOOST_AUTO_TEST_CASE(item01_ms_patient_drafting_tysabri_without_nmosd_stays_silent) {
   BOOST_TEST(run("ms_tysabri_drafted_without_nmosd").empty());
+}
+
+// Item 9: NMOSD-01 at order time only when the drafted order is an NMOSD-relevant agent.
+BOOST_AUTO_TEST_CASE(item09_acetaminophen_order_does_not_ask_for_aqp4_serostatus) {
+  BOOST_TEST(run("nmosd_aqp4_unknown_acetaminophen_drafted").empty());
+}
+
+BOOST_AUTO_TEST_CASE(item09_azathioprine_order_without_aqp4_result_asks_for_serostatus) {
+  const auto cards = run("nmosd_aqp4_unknown_azathioprine_drafted");
+  BOOST_TEST(ids(cards) == "NMOSD-01");
+  BOOST_TEST(indicator_name(card_of(cards, "NMOSD-01").indicator) == "warning");
+}
+
+// Item 11: no suggestion of an agent the patient already receives or relapsed on.
+BOOST_AUTO_TEST_CASE(item11_eculizumab_patient_drafting_methotrexate_is_told_and_offered_to_cancel) {
+  const auto cards = run("aqp4_positive_on_eculizumab_methotrexate_drafted");
+  BOOST_TEST(ids(cards) == "NMOSD-03");
+  const Card& c = card_of(cards, "NMOSD-03");
+  BOOST_TEST(c.detail.find("The patient already receives Eculizumab (MedicationRequest/ecu-1") != std::string::npos);
+  BOOST_REQUIRE(c.suggestions.size() == 1u);
+  BOOST_TEST(c.suggestions[0].label ==
+             "Cancel the draft Methotrexate order: the patient already receives Eculizumab");
+  BOOST_REQUIRE(c.suggestions[0].actions.size() == 1u);
+  BOOST_TEST(c.suggestions[0].actions[0].type == "delete");
+  BOOST_TEST(c.suggestions[0].actions[0].resource_id == "MedicationRequest/request-123");
+}
+
+BOOST_AUTO_TEST_CASE(item11_patient_on_nothing_newer_is_offered_every_formulary_agent) {
+  const auto cards = run("aqp4_positive_azathioprine_drafted");
+  BOOST_TEST(card_of(cards, "NMOSD-03").suggestions.size() == knowledge().formulary().size());
+}
+
+BOOST_AUTO_TEST_CASE(item11_agent_the_patient_relapsed_on_is_never_suggested) {
+  PatientRecord r;
+  r.patient = nmo::fhir::Patient{"pat", utc(1980, 1, 1), "male"};
+  r.conditions.push_back(nmosd_condition("nmosd-1", utc(2019, 1, 1)));
+  r.observations.push_back(aqp4_result("aqp4-1", "Positive", utc(2019, 1, 2)));
+  auto rtx = medication("rtx", "121191", "rituximab", "stopped", utc(2019, 3, 1));
+  rtx.end = utc(2023, 1, 1);
+  r.medications.push_back(rtx);
+  auto ivmp = medication("ivmp", "6902", "methylprednisolone", "completed", utc(2022, 6, 1));
+  ivmp.dose_mg = 1000;
+  ivmp.route.text = "intravenous";
+  r.medications.push_back(ivmp);
+  const auto cards = evaluate(hook_input(Hook::patient_view), r, knowledge());
+  BOOST_REQUIRE(fired(cards, "NMOSD-02"));
+  const Card& c = card_of(cards, "NMOSD-02");
+  for (const auto& s : c.suggestions) BOOST_TEST(s.label.find("Rituximab") == std::string::npos, s.label);
+  BOOST_TEST(c.suggestions.size() == knowledge().formulary().size());  // 4 approved agents + referral
+}
+
+// Item 12: summaries name the drug, under 140 characters.
+BOOST_AUTO_TEST_CASE(item12_summaries_name_the_drug) {
+  BOOST_TEST(card_of(run("nmosd_interferon_beta_drafted"), "NMOSD-05").summary ==
+             "Interferon beta-1a in NMOSD: may worsen the disease — stop it.");
+  BOOST_TEST(card_of(run("aqp4_positive_azathioprine_drafted"), "NMOSD-03").summary ==
+             "Azathioprine for AQP4+ NMOSD while newer approved agents are available.");
+  BOOST_TEST(card_of(run("eculizumab_drafted_without_meningococcal_vaccination"), "NMOSD-06").summary.rfind(
+                 "Eculizumab:", 0) == 0);
+  BOOST_TEST(card_of(run("pregnant_on_mycophenolate"), "NMOSD-14").summary ==
+             "Pregnancy with Mycophenolate (teratogenic): review NMOSD therapy now.");
+}
+
+BOOST_AUTO_TEST_CASE(item12_summary_too_long_with_the_longest_agent_name_does_not_load) {
+  auto kb = load_knowledge(files_with("cards.json", "\"summary\": \"{agent} in NMOSD: may worsen the disease — stop it.\"",
+                                      "\"summary\": \"{agent} in NMOSD: may worsen the disease — stop it. " +
+                                          std::string(100, 'x') + "\""));
+  BOOST_REQUIRE(!kb.ok());
+  BOOST_TEST(kb.problem().message.find("under 140 characters") != std::string::npos);
+}
+
+// Item 16: real primary citations; no card cites an internal file.
+BOOST_AUTO_TEST_CASE(item16_ms_drug_card_cites_palace_kleiter_and_min) {
+  const Card& c = card_of(run("nmosd_interferon_beta_drafted"), "NMOSD-05");
+  BOOST_TEST(c.detail.find("Palace J et al.") != std::string::npos);
+  BOOST_TEST(c.detail.find("https://doi.org/10.1001/archneurol.2010.188") != std::string::npos);
+  BOOST_TEST(c.detail.find("Kleiter I et al.") != std::string::npos);
+  BOOST_TEST(c.detail.find("https://doi.org/10.1001/archneurol.2011.216") != std::string::npos);
+  BOOST_TEST(c.detail.find("Min JH et al.") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(item16_citation_of_an_internal_file_does_not_load) {
+  auto kb = load_knowledge(files_with("citations.json", "\"label\": \"Palace J et al.",
+                                      "\"label\": \"as cited in nmosd-knowledge.md §3; Palace J et al."));
+  BOOST_REQUIRE(!kb.ok());
+  BOOST_TEST(kb.problem().message.find("internal file") != std::string::npos);
+}
+
+// Items 12 and 16 on every story in tests/fixtures/stories: summaries filled in and short, no internal file cited.
+BOOST_AUTO_TEST_CASE(item12_item16_every_story_card_has_a_filled_short_summary_and_no_internal_citation) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(NMO_FIXTURES_DIR) + "/stories")) {
+    if (e.path().extension() != ".json") continue;
+    const std::string name = e.path().stem().string();
+    BOOST_TEST_CONTEXT(name) {
+      for (const Card& c : run(name)) {
+        BOOST_TEST(detail::utf8_length(c.summary) < 140u);
+        BOOST_TEST(c.summary.find('{') == std::string::npos, c.summary);
+        for (const std::string* text : {&c.summary, &c.detail, &c.source.url}) {
+          BOOST_TEST(text->find("nmosd-knowledge") == std::string::npos);
+          BOOST_TEST(text->find(".md") == std::string::npos);
+        }
+        for (const auto& l : c.links) BOOST_TEST(l.label.find(".md") == std::string::npos);
+        for (const auto& sg : c.suggestions) BOOST_TEST(sg.label.find('{') == std::string::npos, sg.label);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
