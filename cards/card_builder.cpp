@@ -343,6 +343,42 @@ Action delete_order(const AgentUse& draft, std::string_view description) {
   return Action{"delete", std::string(description), {}, draft.reference()};
 }
 
+std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::string_view description) {
+  const fhir::MedicationUse& m = *use.use;
+  const fhir::FhirVersion v = version_of(env);
+  const bool statement = m.source == fhir::MedicationUse::Source::statement;
+  if (statement && v == fhir::FhirVersion::r5) return std::nullopt;
+  const char* status = statement && v == fhir::FhirVersion::dstu2 ? "completed" : "stopped";
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  key(w, "resourceType");
+  str(w, m.resource_type);
+  key(w, "id");
+  str(w, m.id);
+  key(w, "status");
+  str(w, status);
+  if (!statement && v != fhir::FhirVersion::dstu2) {
+    key(w, "intent");
+    str(w, m.intent.empty() ? "order" : m.intent);
+  }
+  patient_ref(w, env, v == fhir::FhirVersion::dstu2 && !statement ? "patient" : "subject");
+  const fhir::Coding* coding = m.medication.codings.empty() ? nullptr : &m.medication.codings.front();
+  const std::string text = m.medication.text.empty() ? use.agent->name : m.medication.text;
+  if (v == fhir::FhirVersion::r5) {
+    key(w, "medication");
+    w.StartObject();
+    key(w, "concept");
+    codeable_concept(w, coding, text);
+    w.EndObject();
+  } else {
+    key(w, "medicationCodeableConcept");
+    codeable_concept(w, coding, text);
+  }
+  w.EndObject();
+  return Action{"update", std::string(description), buf.GetString(), {}};
+}
+
 }  // namespace nmo::cards::detail
 
 namespace nmo::cards {

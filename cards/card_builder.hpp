@@ -3,6 +3,7 @@
 // Internal to nmo_cards.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,10 @@ Action create_lab_order(const RuleEnv& env, const ValueSet& lab, std::string_vie
 Action create_service_order(const RuleEnv& env, const fhir::Coding* code, std::string_view text,
                             std::string_view description);
 Action delete_order(const AgentUse& draft, std::string_view description);
+/// An update action setting a chart medication to stopped (issue 12 item 14): MedicationRequest / MedicationOrder
+/// status "stopped"; MedicationStatement "stopped" (DSTU2: "completed"); none for an R5 MedicationStatement, which
+/// has no such status. The resource carries the id, status, subject and medication as read.
+std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::string_view description);
 
 /// The first verified code of a value set or agent in `system` (else the first in it); nullptr when none.
 const KnownCode* preferred_code(const std::vector<KnownCode>& codes, std::string_view system);

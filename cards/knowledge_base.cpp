@@ -117,6 +117,7 @@ const char* const kRequiredThresholds[] = {"relapse_window_days",
                                            "ivmp_min_dose_mg",
                                            "ivmp_recent_days",
                                            "refractory_min_agents",
+                                           "aqp4_elisa_low_positive_ratio",
                                            "childbearing_age_min_years",
                                            "childbearing_age_max_years"};
 
@@ -194,6 +195,8 @@ struct KnowledgeLoader {
       }
       vs.text_patterns = n.strings("text_patterns", true);
       vs.cell_based_text_patterns = n.strings("cell_based_text_patterns", true);
+      vs.negation_text_patterns = n.strings("negation_text_patterns", true);
+      vs.low_positive_text_patterns = n.strings("low_positive_text_patterns", true);
       kb.value_sets_.push_back(std::move(vs));
     }
     Node interp = root.member("interpretation_codes");

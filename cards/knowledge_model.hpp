@@ -55,6 +55,8 @@ struct ValueSet {
   std::vector<CodePrefix> prefixes;
   std::vector<std::string> text_patterns;             // lower case, matched on word boundaries
   std::vector<std::string> cell_based_text_patterns;  // aqp4 only
+  std::vector<std::string> negation_text_patterns;    // nmosd: a negated text ("NMOSD ruled out") does not count
+  std::vector<std::string> low_positive_text_patterns;  // result_positive: "low positive", "weakly positive"
 };
 
 enum class AgentClass { approved, high_efficacy, older, ms_dmt, corticosteroid, other };

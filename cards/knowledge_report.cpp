@@ -92,7 +92,11 @@ std::string knowledge_report(const KnowledgeBase& kb) {
   md += "## Derived signals\n\n";
   md +=
       "- **NMOSD:** a Condition with a code of value set `nmosd` whose verification status is not refuted or "
-      "entered-in-error and whose clinical status is active, recurrence, relapse or absent.\n";
+      "entered-in-error and whose clinical status is active, recurrence, relapse or absent; or such a Condition with no "
+      "recognised code whose text or display contains " +
+      join(kb.value_set("nmosd").text_patterns) +
+      " on word boundaries, with no negation word in the same clause (" + join(kb.value_set("nmosd").negation_text_patterns) +
+      "); the card then says the match was textual.\n";
   md +=
       "- **AQP4-IgG status:** only final/amended/corrected Observations count. An Observation is an AQP4 test by "
       "code, else by its code text/display (" +
@@ -103,8 +107,14 @@ std::string knowledge_report(const KnowledgeBase& kb) {
       "(negative words first, then positive words, then a titer 1:N), valueBoolean, a Ratio titer, the "
       "interpretation code (positive: " +
       join(kb.interpretation_positive()) + "; negative: " + join(kb.interpretation_negative()) +
-      "), and a quantity with comparator < or <= (negative); a bare quantity "
-      "without interpretation is indeterminate.\n";
+      "), a quantity with comparator < or <= (negative), and a quantity read against its first referenceRange (above "
+      "high: positive; within: negative; below a low-only range: negative); a bare quantity without interpretation "
+      "or range is indeterminate. Each AQP4 and MOG code carries its method (cell-based, ELISA) and sample. A "
+      "positive that is not cell-based is **low-positive** when its words say so (" +
+      join(kb.value_set("result_positive").low_positive_text_patterns) +
+      ") or an ELISA value is below `aqp4_elisa_low_positive_ratio` × the upper reference limit; when every "
+      "positive is low-positive and no NMOSD is recorded, NMOSD-05 is a warning to confirm by cell-based assay, "
+      "never critical.\n";
   md +=
       "- **Medications:** codes first (RxNorm ingredient, brand, biosimilar and product SCD/SBD codes, each product mapped "
       "to its ingredient; ATC, SNOMED substance), "
@@ -147,6 +157,11 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     if (!vs.text_patterns.empty()) md += "\nText patterns: " + join(vs.text_patterns) + "\n";
     if (!vs.cell_based_text_patterns.empty())
       md += "\nCell-based assay text patterns: " + join(vs.cell_based_text_patterns) + "\n";
+    if (!vs.negation_text_patterns.empty())
+      md += "\nNegation words (a text match in the same clause as one of these does not count): " +
+            join(vs.negation_text_patterns) + "\n";
+    if (!vs.low_positive_text_patterns.empty())
+      md += "\nLow-positive words: " + join(vs.low_positive_text_patterns) + "\n";
     md += "\n";
   }
   md += "## Agents\n\n";

@@ -146,6 +146,8 @@ ResultValue read_text_result(const std::string& text_lower, const KnowledgeBase&
   // A titer "1:N" (N > 0) is positive.
   if (auto colon = text_lower.find("1:"); colon != std::string::npos) {
     const std::size_t d = colon + 2;
+    const std::size_t before = text_lower.find_last_not_of(' ', colon == 0 ? std::string::npos : colon - 1);
+    if (colon > 0 && before != std::string::npos && text_lower[before] == '<') return ResultValue::negative;  // <1:10
     if (d < text_lower.size() && std::isdigit(static_cast<unsigned char>(text_lower[d])) && text_lower[d] != '0')
       return ResultValue::positive;
   }
@@ -174,7 +176,59 @@ ResultValue read_result(const fhir::Observation& o, const KnowledgeBase& kb) {
     if (auto v = read_text_result(detail::to_lower(i.text), kb); v != ResultValue::indeterminate) return v;
   }
   if (o.value_quantity && (o.value_comparator == "<" || o.value_comparator == "<=")) return ResultValue::negative;
+  // Issue 12 item 3: a quantity read against its reference range (the normal range): above it is positive.
+  if (o.value_quantity && o.reference_high) {
+    if (o.value_comparator == ">" || o.value_comparator == ">=")
+      return *o.value_quantity >= *o.reference_high ? ResultValue::positive : ResultValue::indeterminate;
+    return *o.value_quantity > *o.reference_high ? ResultValue::positive : ResultValue::negative;
+  }
+  if (o.value_quantity && o.reference_low && o.value_comparator.empty() && *o.value_quantity < *o.reference_low)
+    return ResultValue::negative;
   return ResultValue::indeterminate;
+}
+
+// All the words of a result: value text, value concept text and displays, interpretation text and displays.
+std::string result_words(const fhir::Observation& o) {
+  std::string text = o.value_string ? detail::to_lower(*o.value_string) : std::string();
+  auto add = [&](const fhir::Concept& c) {
+    text.append(" | ").append(detail::to_lower(c.text));
+    for (const auto& coding : c.codings) text.append(" | ").append(detail::to_lower(coding.display));
+  };
+  if (o.value_concept) add(*o.value_concept);
+  for (const auto& i : o.interpretation) add(i);
+  return text;
+}
+
+// Issue 12 item 3: a positive that is not from a cell-based assay and is low: said so in words, or an ELISA value
+// below `aqp4_elisa_low_positive_ratio` times the upper reference limit (the assay's cut-off).
+bool is_low_positive(const LabResult& lab, const KnowledgeBase& kb) {
+  if (lab.value != ResultValue::positive || lab.cell_based) return false;
+  const fhir::Observation& o = *lab.observation;
+  if (detail::contains_any_word(result_words(o), kb.value_set("result_positive").low_positive_text_patterns))
+    return true;
+  return lab.method == "elisa" && o.value_quantity && o.reference_high && *o.reference_high > 0 &&
+         *o.value_quantity / *o.reference_high < kb.threshold("aqp4_elisa_low_positive_ratio");
+}
+
+// Issue 12 item 2: a negation word in the same clause as the NMOSD words ("NMOSD ruled out", "not NMOSD").
+bool negated_in_clause(const std::string& lower, const ValueSet& vs) {
+  std::size_t start = 0;
+  while (start <= lower.size()) {
+    std::size_t end = lower.find_first_of(".;,|\n", start);
+    if (end == std::string::npos) end = lower.size();
+    const std::string clause = lower.substr(start, end - start);
+    if (detail::contains_any_word(clause, vs.text_patterns) && detail::contains_any_word(clause, vs.negation_text_patterns))
+      return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// A Condition with no recognised code whose text or display names NMOSD on word boundaries, not negated.
+bool nmosd_by_text(const fhir::Condition& c, const ValueSet& nmosd) {
+  std::string text = detail::to_lower(c.code.text);
+  for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
+  return detail::contains_any_word(text, nmosd.text_patterns) && !negated_in_clause(text, nmosd);
 }
 
 const char* const kLabValueSets[] = {"aqp4", "mog", "hbsag", "anti_hbc", "igg", "tb_igra"};
@@ -295,9 +349,19 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   const ValueSet& nmosd = kb.value_set("nmosd");
   for (const auto& c : record.conditions) {
     if (!condition_counts(c)) continue;
-    if (detail::concept_in(c.code, nmosd, kb, false)) {
+    const bool by_code = detail::concept_in(c.code, nmosd, kb, false);
+    if (by_code || nmosd_by_text(c, nmosd)) {
       ctx.nmosd = true;
       ctx.nmosd_conditions.push_back(&c);
+      if (ctx.nmosd_evidence.empty()) {
+        ctx.nmosd_evidence = "NMOSD recorded (Condition/" + detail::markdown_text(c.id) + ")";
+        if (!by_code)
+          ctx.nmosd_evidence = "NMOSD recorded as text only (Condition/" + detail::markdown_text(c.id) + " \"" +
+                               detail::markdown_text(c.code.text.empty() && !c.code.codings.empty()
+                                                         ? c.code.codings[0].display
+                                                         : c.code.text) +
+                               "\"; matched by its text, no recognised code)";
+      }
       for (const fhir::Time& t : {c.onset, c.recorded}) {
         if (t && (!ctx.nmosd_first || *t < *ctx.nmosd_first)) ctx.nmosd_first = t;
       }
@@ -340,8 +404,13 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
       }
     }
     if (!vs) continue;
-    LabResult lab{vs, &o, o.effective, read_result(o, kb), false};
+    LabResult lab{vs, &o, o.effective, read_result(o, kb), false, {}, false};
+    for (const auto& coding : o.code.codings) {
+      const CodeMeaning* m = kb.lookup(coding.system, coding.code);
+      if (m && m->code && lab.method.empty()) lab.method = m->code->method;
+    }
     if (vs->id == "aqp4") {
+      if (lab.method == "cell_based") lab.cell_based = true;
       for (const auto& coding : o.code.codings) {
         const CodeMeaning* m = kb.lookup(coding.system, coding.code);
         if (m && m->code && std::find(m->code->tags.begin(), m->code->tags.end(), "cell_based") != m->code->tags.end())
@@ -350,6 +419,8 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
       std::string text = detail::to_lower(o.code.text);
       for (const auto& coding : o.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
       if (detail::contains_any_word(text, vs->cell_based_text_patterns)) lab.cell_based = true;
+      if (lab.method.empty() && detail::contains_any_word(text, {"elisa", "immunoassay"})) lab.method = "elisa";
+      lab.low_positive = is_low_positive(lab, kb);
     }
     ctx.labs.push_back(lab);
   }
@@ -358,6 +429,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   });
   // nmosd-knowledge.md §1.3: "any earlier positive makes the patient AQP4-positive, whatever later results say".
   const LabResult* first_positive = nullptr;
+  bool confirmed_positive = false;
   std::size_t negatives = 0;
   for (const auto& lab : ctx.labs) {
     if (lab.value_set->id == "mog") {
@@ -370,6 +442,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
     if (lab.value_set->id != "aqp4") continue;
     if (lab.cell_based && lab.value != ResultValue::indeterminate) ctx.aqp4_cell_based = true;
     if (lab.value == ResultValue::positive && !first_positive) first_positive = &lab;
+    if (lab.value == ResultValue::positive && !lab.low_positive) confirmed_positive = true;
     if (lab.value == ResultValue::negative) ++negatives;
   }
   auto lab_line = [](const LabResult& lab, const char* what) {
@@ -378,7 +451,17 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   };
   if (first_positive) {
     ctx.aqp4 = Serostatus::positive;
-    ctx.aqp4_evidence.push_back(lab_line(*first_positive, "positive"));
+    ctx.aqp4_low_positive_only = !confirmed_positive;
+    const LabResult* shown = first_positive;
+    for (const auto& lab : ctx.labs) {  // the first confirmed positive, when there is one
+      if (confirmed_positive && lab.value_set->id == "aqp4" && lab.value == ResultValue::positive && !lab.low_positive) {
+        shown = &lab;
+        break;
+      }
+    }
+    ctx.aqp4_evidence.push_back(lab_line(*shown, shown->low_positive
+                                                     ? "low-positive, not by cell-based assay: confirm by cell-based assay"
+                                                     : shown->cell_based ? "positive, cell-based assay" : "positive"));
     if (negatives > 0)
       ctx.aqp4_evidence.push_back(
           std::to_string(negatives) +

@@ -23,6 +23,8 @@ struct LabResult {
   fhir::Time time;
   ResultValue value = ResultValue::indeterminate;
   bool cell_based = false;  // AQP4 only
+  std::string method;       // of the code (cell_based | elisa | unspecified), "" when not known
+  bool low_positive = false;  // positive, not cell-based, and low (words or value / cut-off below the threshold)
 };
 
 /// A medication of a known agent: from the chart, or a draft order under judgement.
@@ -51,6 +53,7 @@ struct PatientContext {
 
   bool nmosd = false;
   std::vector<const fhir::Condition*> nmosd_conditions;
+  std::string nmosd_evidence;  // Markdown line for the first counted NMOSD Condition (says when it matched by text)
   fhir::Time nmosd_first;  // earliest onset/recorded of a counted NMOSD Condition
   bool ms = false;
   bool mogad = false;
@@ -58,6 +61,7 @@ struct PatientContext {
   Serostatus aqp4 = Serostatus::unknown;
   std::vector<LabResult> labs;  // every counted result of a lab value set, oldest first
   bool aqp4_cell_based = false;
+  bool aqp4_low_positive_only = false;  // every positive AQP4 result is a low-positive non-cell-based one (item 3)
   bool mog_tested = false;
   Serostatus mog = Serostatus::unknown;  // any positive → positive; else negative when a negative exists
 

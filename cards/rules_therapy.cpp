@@ -84,8 +84,7 @@ void nmosd_01_aqp4_status_unknown(const RuleEnv& env, std::vector<Card>& out) {
   if (!rule_applies(env, "NMOSD-01") || !ctx.nmosd || has_aqp4_result(ctx)) return;
   // Issue 12 item 9: at order time only when the drafted order is an NMOSD-relevant agent (not acetaminophen).
   if (order_hook(env) && ctx.drafted.empty()) return;
-  std::vector<std::string> evidence{"NMOSD recorded (Condition/" + ctx.nmosd_conditions.front()->id + ")",
-                                    "No final AQP4-IgG result with a readable value found"};
+  std::vector<std::string> evidence{ctx.nmosd_evidence, "No final AQP4-IgG result with a readable value found"};
   Card card = make_card(env, "NMOSD-01", "", evidence);
   const RuleText& rule = env.kb.rule("NMOSD-01");
   add_suggestion(card, rule.suggestions.at(0), true,
@@ -223,27 +222,43 @@ void nmosd_05_ms_therapy_in_nmosd(const RuleEnv& env, std::vector<Card>& out) {
   const auto& ctx = env.ctx;
   if (!rule_applies(env, "NMOSD-05") || !(ctx.nmosd || ctx.aqp4 == Serostatus::positive)) return;
   std::vector<std::string> basis;
-  if (ctx.nmosd) basis.push_back("NMOSD recorded (Condition/" + ctx.nmosd_conditions.front()->id + ")");
+  if (ctx.nmosd) basis.push_back(ctx.nmosd_evidence);
   if (ctx.aqp4 == Serostatus::positive) basis.push_back(ctx.aqp4_evidence.front());
+  // Issue 12 item 10: a low-positive ELISA is the only evidence (no NMOSD recorded, no confirmed positive): warning,
+  // confirm by cell-based assay before continuing the MS therapy. A recorded NMOSD or a clear positive stays critical.
+  const bool unconfirmed = !ctx.nmosd && ctx.aqp4_low_positive_only;
+  const std::string_view key = unconfirmed ? "low" : "";
+  if (unconfirmed && ctx.ms) basis.push_back("Multiple sclerosis recorded: the low-positive ELISA may be a false positive");
   const RuleText& rule = env.kb.rule("NMOSD-05");
+  auto confirm = [&](Card& card) {
+    if (unconfirmed)
+      add_suggestion(card, rule.suggestions.at(1), true,
+                     {create_lab_order(env, env.kb.value_set("aqp4"), "AQP4-IgG by cell-based assay (confirmation)")},
+                     "any");
+  };
   if (!order_hook(env)) {
-    std::vector<std::string> evidence = basis;
-    std::vector<const Agent*> agents;
+    // Issue 12 item 14: one card per active MS therapy, with a suggestion that stops that order.
     for (const AgentUse* u : ctx.active_of(AgentClass::ms_dmt)) {
+      std::vector<std::string> evidence = basis;
       evidence.push_back(use_line(*u, "Active MS therapy"));
-      agents.push_back(u->agent);
+      Card card = make_card(env, "NMOSD-05", u->reference(), evidence, key, u->agent->name);
+      if (auto stop = stop_order(env, *u, "Set " + u->reference() + " to stopped"))
+        add_suggestion(card, fill(rule.suggestions.at(2), "{agent}", u->agent->name), !unconfirmed, {*stop},
+                       unconfirmed ? "any" : "at-most-one");
+      confirm(card);
+      out.push_back(std::move(card));
     }
-    if (agents.empty()) return;
-    out.push_back(make_card(env, "NMOSD-05", "", evidence, {}, agent_list(agents)));
     return;
   }
   for (const auto& draft : ctx.drafted) {
     if (draft.agent->agent_class != AgentClass::ms_dmt) continue;
     std::vector<std::string> evidence = basis;
     evidence.push_back(use_line(draft, "Drafted MS therapy"));
-    Card card = make_card(env, "NMOSD-05", draft.reference(), evidence, {}, draft.agent->name);
-    add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", draft.agent->name), true,
-                   {delete_order(draft, "Remove the draft " + draft.agent->name + " order")}, "at-most-one");
+    Card card = make_card(env, "NMOSD-05", draft.reference(), evidence, key, draft.agent->name);
+    add_suggestion(card, fill(rule.suggestions.at(0), "{agent}", draft.agent->name), !unconfirmed,
+                   {delete_order(draft, "Remove the draft " + draft.agent->name + " order")},
+                   unconfirmed ? "any" : "at-most-one");
+    confirm(card);
     out.push_back(std::move(card));
   }
 }

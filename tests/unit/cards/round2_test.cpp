@@ -232,4 +232,131 @@ BOOST_AUTO_TEST_CASE(item12_item16_every_story_card_has_a_filled_short_summary_a
   }
 }
 
+// Item 2: NMOSD recorded as text only, on word boundaries, not negated.
+BOOST_AUTO_TEST_CASE(item02_nmosd_text_counts_on_word_boundaries_unless_negated) {
+  auto nmosd_of = [](const std::string& text) {
+    PatientRecord r;
+    nmo::fhir::Condition c;
+    c.id = "c";
+    c.code.text = text;
+    c.clinical_status = "active";
+    r.conditions.push_back(c);
+    return build_context(hook_input(Hook::patient_view), r, knowledge()).nmosd;
+  };
+  BOOST_TEST(nmosd_of("NMOSD"));
+  BOOST_TEST(nmosd_of("Neuromyelitis optica"));
+  BOOST_TEST(nmosd_of("neuromyelitis optica spectrum disorder, AQP4 positive"));
+  BOOST_TEST(nmosd_of("NMO spectrum disorder"));
+  BOOST_TEST(nmosd_of("Devic's disease"));
+  BOOST_TEST(nmosd_of("NMOSD, no relapse since 2020"));  // the negation is in another clause
+  BOOST_TEST(!nmosd_of("NMOSD ruled out"));
+  BOOST_TEST(!nmosd_of("not NMOSD"));
+  BOOST_TEST(!nmosd_of("No neuromyelitis optica"));
+  BOOST_TEST(!nmosd_of("Neuromyelitis opticae-like lesion"));  // not on a word boundary
+  BOOST_TEST(!nmosd_of("Multiple sclerosis"));
+}
+
+BOOST_AUTO_TEST_CASE(item02_text_only_nmosd_on_natalizumab_is_critical_and_says_the_match_was_textual) {
+  const auto cards = run("nmosd_text_only_on_natalizumab");
+  BOOST_TEST(ids(cards) == "NMOSD-05,NMOSD-01");
+  const Card& c = card_of(cards, "NMOSD-05");
+  BOOST_TEST(indicator_name(c.indicator) == "critical");
+  BOOST_TEST(c.detail.find("NMOSD recorded as text only (Condition/dx-1 \"NMO spectrum disorder\"; matched by its text") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(item02_ms_patient_with_nmosd_ruled_out_stays_silent) {
+  BOOST_TEST(run("ms_with_nmosd_ruled_out_on_natalizumab").empty());
+}
+
+// Item 3: quantitative AQP4 results, value strings, interpretation, method and sample per code.
+BOOST_AUTO_TEST_CASE(item03_aqp4_quantity_is_read_against_its_reference_range_and_value_strings_are_read) {
+  auto read = [](nmo::fhir::Observation o) {
+    PatientRecord r;
+    r.observations.push_back(std::move(o));
+    const auto ctx = build_context(hook_input(Hook::patient_view), r, knowledge());
+    if (ctx.labs.empty()) return std::string("not a lab");
+    const LabResult& lab = ctx.labs.front();
+    std::string v = lab.value == ResultValue::positive   ? "positive"
+                    : lab.value == ResultValue::negative ? "negative"
+                                                         : "indeterminate";
+    return v + (lab.low_positive ? ",low" : "") + (lab.cell_based ? ",cba" : "");
+  };
+  auto elisa = [](double value, std::optional<double> high) {
+    nmo::fhir::Observation o = aqp4_result("e", "", utc(2026, 1, 1));
+    o.code.codings[0].code = "68548-7";
+    o.value_string.reset();
+    o.value_quantity = value;
+    o.value_unit = "U/mL";
+    o.reference_high = high;
+    return o;
+  };
+  BOOST_TEST(read(elisa(48, 3.0)) == "positive");
+  BOOST_TEST(read(elisa(4.1, 3.0)) == "positive,low");
+  BOOST_TEST(read(elisa(1.2, 3.0)) == "negative");
+  BOOST_TEST(read(elisa(4.1, std::nullopt)) == "indeterminate");  // a bare quantity
+  auto with_h = elisa(4.1, std::nullopt);
+  with_h.interpretation.push_back(nmo::fhir::Concept{{{"", "H", ""}}, ""});
+  BOOST_TEST(read(with_h) == "positive");
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"Positiv", "positive,cba"}, {"Negativ", "negative,cba"}, {"Positive", "positive,cba"},
+           {"1:320", "positive,cba"}, {"<1:10", "negative,cba"}, {"weakly positive", "positive,cba"}}) {
+    BOOST_TEST(read(aqp4_result("s", text, utc(2026, 1, 1))) == expected, text);  // 43638-6: cell-based
+  }
+  auto weak_elisa = aqp4_result("w", "weakly positive", utc(2026, 1, 1));
+  weak_elisa.code.codings[0].code = "61430-5";
+  BOOST_TEST(read(weak_elisa) == "positive,low");
+}
+
+BOOST_AUTO_TEST_CASE(item03_every_aqp4_and_mog_code_carries_its_method_and_sample) {
+  for (const char* id : {"aqp4", "mog"}) {
+    for (const auto& c : knowledge().value_set(id).codes) {
+      BOOST_TEST(!c.method.empty(), c.code);
+      BOOST_TEST(!c.sample.empty(), c.code);
+    }
+  }
+  const auto& aqp4 = knowledge().value_set("aqp4").codes;
+  auto method_of = [&](const std::string& code) {
+    for (const auto& c : aqp4)
+      if (c.code == code) return c.method;
+    return std::string();
+  };
+  BOOST_TEST(method_of("68548-7") == "elisa");
+  BOOST_TEST(method_of("43638-6") == "cell_based");
+}
+
+// Item 10: NMOSD-05 urgency.
+BOOST_AUTO_TEST_CASE(item10_low_positive_elisa_in_ms_patient_is_a_warning_to_confirm_by_cell_based_assay) {
+  const auto cards = run("ms_low_positive_elisa_on_natalizumab");
+  BOOST_TEST(ids(cards) == "NMOSD-05");
+  const Card& c = card_of(cards, "NMOSD-05");
+  BOOST_TEST(indicator_name(c.indicator) == "warning");
+  BOOST_TEST(c.summary.find("confirm by cell-based assay") != std::string::npos);
+  BOOST_TEST(c.detail.find("low-positive, not by cell-based assay") != std::string::npos);
+  bool orders_cba = false;
+  for (const auto& s : c.suggestions)
+    for (const auto& a : s.actions) orders_cba = orders_cba || a.resource_json.find("\"43638-6\"") != std::string::npos;
+  BOOST_TEST(orders_cba);
+}
+
+BOOST_AUTO_TEST_CASE(item10_cell_based_positive_or_clear_elisa_positive_stays_critical) {
+  BOOST_TEST(indicator_name(card_of(run("ms_cell_based_aqp4_positive_on_natalizumab"), "NMOSD-05").indicator) ==
+             "critical");
+  BOOST_TEST(indicator_name(card_of(run("ms_high_positive_elisa_drafted_natalizumab"), "NMOSD-05").indicator) ==
+             "critical");
+}
+
+// Item 14: patient-view NMOSD-05 offers to stop the MS therapy.
+BOOST_AUTO_TEST_CASE(item14_patient_view_ms_therapy_in_nmosd_offers_to_stop_that_order) {
+  const auto cards = run("ms_cell_based_aqp4_positive_on_natalizumab");
+  const Card& c = card_of(cards, "NMOSD-05");
+  BOOST_REQUIRE(!c.suggestions.empty());
+  const Action& a = c.suggestions[0].actions.at(0);
+  BOOST_TEST(a.type == "update");
+  BOOST_TEST(a.resource_json.find("\"resourceType\":\"MedicationRequest\",\"id\":\"nat-1\",\"status\":\"stopped\"") !=
+             std::string::npos);
+  BOOST_TEST(c.suggestions[0].label == "Stop Natalizumab (set the order to stopped)");
+  BOOST_TEST(!c.override_reasons.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -225,10 +225,13 @@ BOOST_AUTO_TEST_CASE(nmosd_11_relapse_on_one_high_efficacy_agent_is_not_refracto
 
 BOOST_AUTO_TEST_CASE(nmosd_12_mog_tested_but_no_cell_based_aqp4_suggests_only_the_retest) {
   auto r = nmosd_patient("Negative");
+  r.observations[0].code.codings[0].code = "61430-5";  // an ELISA
   r.observations.push_back(lab_result("mog", "91545-4", utc(2021, 3, 12)));
   const auto cards = eval(hook_input(Hook::patient_view), r);
   BOOST_REQUIRE(fired(cards, "NMOSD-12"));
   BOOST_TEST(card_of(cards, "NMOSD-12").suggestions.size() == 1u);
+  r.observations[0].code.codings[0].code = "43638-6";  // a cell-based assay (issue 12 item 3): nothing to reorder
+  BOOST_TEST(!fired(eval(hook_input(Hook::patient_view), r), "NMOSD-12"));
   BOOST_TEST(!fired(eval(hook_input(Hook::patient_view), nmosd_patient("Positive")), "NMOSD-12"));
 }
 
