@@ -104,7 +104,8 @@ const char* const kRequiredFiles[] = {"meta.json",      "systems.json",   "value
 
 const char* const kRequiredValueSets[] = {"nmosd",           "mogad",           "ms",       "aqp4",     "mog",
                                           "result_positive", "result_negative", "hbsag",    "anti_hbc", "igg",
-                                          "tb_igra",         "apheresis",       "men_acwy", "men_b",    "men_acwy_b"};
+                                          "tb_igra",         "apheresis",       "men_acwy", "men_b",    "men_acwy_b",
+                                          "pregnancy",       "not_pregnant",    "pregnancy_status", "hcg"};
 
 const char* const kRequiredThresholds[] = {"relapse_window_days",
                                            "older_agent_min_days",
@@ -118,6 +119,7 @@ const char* const kRequiredThresholds[] = {"relapse_window_days",
                                            "ivmp_recent_days",
                                            "refractory_min_agents",
                                            "aqp4_elisa_low_positive_ratio",
+                                           "pregnancy_test_recent_days",
                                            "childbearing_age_min_years",
                                            "childbearing_age_max_years"};
 
@@ -206,6 +208,7 @@ struct KnowledgeLoader {
     Node preg = root.member("pregnancy");
     kb.pregnancy_patterns_ = preg.strings("condition_text_patterns", true);
     kb.pregnancy_exclusions_ = preg.strings("exclude_text_patterns", true);
+    kb.pregnancy_planning_ = preg.strings("planning_text_patterns", true);
     if (kb.pregnancy_patterns_.empty()) preg.member("condition_text_patterns").fail("at least one pattern is needed");
     kb.route_iv_patterns_ = root.strings("route_iv_text_patterns", true);
   }

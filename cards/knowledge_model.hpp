@@ -152,6 +152,7 @@ class KnowledgeBase {
   const std::vector<std::string>& interpretation_low() const { return interp_low_; }
   const std::vector<std::string>& pregnancy_patterns() const { return pregnancy_patterns_; }
   const std::vector<std::string>& pregnancy_exclusions() const { return pregnancy_exclusions_; }
+  const std::vector<std::string>& pregnancy_planning() const { return pregnancy_planning_; }
   const std::vector<std::string>& route_iv_patterns() const { return route_iv_patterns_; }
 
   /// The owner of system|code, or nullptr. O(1).
@@ -185,7 +186,7 @@ class KnowledgeBase {
   std::vector<fhir::Coding> override_reasons_;
   std::vector<std::string> formulary_;
   std::vector<std::string> interp_positive_, interp_negative_, interp_low_;
-  std::vector<std::string> pregnancy_patterns_, pregnancy_exclusions_, route_iv_patterns_;
+  std::vector<std::string> pregnancy_patterns_, pregnancy_exclusions_, pregnancy_planning_, route_iv_patterns_;
 
   std::unordered_map<std::string, CodeMeaning> code_index_;  // "system|code"
 };

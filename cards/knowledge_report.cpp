@@ -129,9 +129,13 @@ std::string knowledge_report(const KnowledgeBase& kb) {
       "starts at least `relapse_min_days_after_diagnosis` after the earliest NMOSD onset/record date. An agent "
       "covers a relapse when it started before it and had not ended (end date, or still active).\n";
   md +=
-      "- **Pregnancy:** no pregnancy code is carried (open item 10): a counted Condition whose code text or "
-      "display contains " +
-      join(kb.pregnancy_patterns()) + " (and none of: " + join(kb.pregnancy_exclusions()) + ").\n";
+      "- **Pregnancy:** the latest of: a counted Condition coded in value set `pregnancy` (or one of its prefixes), "
+      "or whose code text or display contains " +
+      join(kb.pregnancy_patterns()) + " and none of: " + join(kb.pregnancy_exclusions()) +
+      "; an hCG result (value set `hcg`) or a pregnancy-status Observation (value set `pregnancy_status`, answer "
+      "in `pregnancy` or `not_pregnant`) taken within `pregnancy_test_recent_days`. A negative test or a Not "
+      "pregnant status later than the pregnancy evidence ends it. A Condition mentioning pregnancy with one of " +
+      join(kb.pregnancy_planning()) + " is a planned pregnancy: a reason for NMOSD-15 counselling, not pregnancy.\n";
   md +=
       "- **Reason for another condition (NMOSD-03):** the order has a reason and none of its reasons is an NMOSD "
       "code or names neuromyelitis/NMO/NMOSD/Devic.\n\n";

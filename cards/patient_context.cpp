@@ -116,6 +116,13 @@ namespace {
 
 using detail::kDay;
 
+// One piece of pregnancy evidence: a pregnancy Condition, or an hCG / pregnancy-status result.
+struct PregnancyEvent {
+  std::int64_t time = 0;
+  bool pregnant = false;
+  std::string evidence;
+};
+
 bool condition_counts(const fhir::Condition& c) {
   // Issue 4 §2: "active and not refuted or entered-in-error"; clinical status absent counts.
   if (c.verification_status == "refuted" || c.verification_status == "entered-in-error") return false;
@@ -231,7 +238,7 @@ bool nmosd_by_text(const fhir::Condition& c, const ValueSet& nmosd) {
   return detail::contains_any_word(text, nmosd.text_patterns) && !negated_in_clause(text, nmosd);
 }
 
-const char* const kLabValueSets[] = {"aqp4", "mog", "hbsag", "anti_hbc", "igg", "tb_igra"};
+const char* const kLabValueSets[] = {"aqp4", "mog", "hbsag", "anti_hbc", "igg", "tb_igra", "hcg", "pregnancy_status"};
 
 bool medication_active(const fhir::MedicationUse& use, std::int64_t now) {
   const std::string& s = use.status;
@@ -345,6 +352,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
     }
   }
 
+  std::vector<PregnancyEvent> pregnancy_events;
   // Conditions: nmosd-knowledge.md §3 value set NMOSD; issue 4 §2 "active and not refuted or entered-in-error".
   const ValueSet& nmosd = kb.value_set("nmosd");
   for (const auto& c : record.conditions) {
@@ -368,19 +376,26 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
     }
     if (detail::concept_in(c.code, kb.value_set("ms"), kb, false)) ctx.ms = true;
     if (detail::concept_in(c.code, kb.value_set("mogad"), kb, false)) ctx.mogad = true;
-    // Pregnancy: no pregnancy code is carried (open item 10): text on the Condition only.
+    // Issue 12 item 6: pregnancy by code (value set "pregnancy") or by text without an exclusion; planning is
+    // not pregnancy but a reason for NMOSD-15 counselling.
     std::string text = detail::to_lower(c.code.text);
     for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
-    bool pregnant = false;
-    for (const auto& p : kb.pregnancy_patterns()) pregnant = pregnant || text.find(p) != std::string::npos;
-    for (const auto& p : kb.pregnancy_exclusions()) pregnant = pregnant && text.find(p) == std::string::npos;
-    if (pregnant && !ctx.pregnant) {
-      ctx.pregnant = true;
-      ctx.pregnancy_evidence =
-          "Condition/" + detail::markdown_text(c.id) + " \"" +
-          detail::markdown_text(c.code.text.empty() && !c.code.codings.empty() ? c.code.codings[0].display
-                                                                               : c.code.text) +
-          "\"";
+    const std::string shown = "Condition/" + detail::markdown_text(c.id) + " \"" +
+                              detail::markdown_text(c.code.text.empty() && !c.code.codings.empty()
+                                                        ? c.code.codings[0].display
+                                                        : c.code.text) +
+                              "\"";
+    bool mentions = false, excluded = false, planning = false;
+    for (const auto& p : kb.pregnancy_patterns()) mentions = mentions || text.find(p) != std::string::npos;
+    for (const auto& p : kb.pregnancy_exclusions()) excluded = excluded || text.find(p) != std::string::npos;
+    for (const auto& p : kb.pregnancy_planning()) planning = planning || text.find(p) != std::string::npos;
+    const bool coded = detail::concept_in(c.code, kb.value_set("pregnancy"), kb, false);
+    if (coded || (mentions && !excluded)) {
+      const std::int64_t t = c.recorded ? *c.recorded : c.onset ? *c.onset : 0;
+      pregnancy_events.push_back(PregnancyEvent{t, true, shown});
+    } else if (mentions && planning && !ctx.pregnancy_planned) {
+      ctx.pregnancy_planned = true;
+      ctx.pregnancy_planned_evidence = "Pregnancy planned: " + shown;
     }
   }
 
@@ -427,6 +442,32 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   std::stable_sort(ctx.labs.begin(), ctx.labs.end(), [](const LabResult& a, const LabResult& b) {
     return a.time.value_or(INT64_MIN) < b.time.value_or(INT64_MIN);
   });
+  // Issue 12 item 6: a recent hCG or pregnancy-status Observation; the latest pregnancy evidence decides.
+  const auto recent = static_cast<std::int64_t>(kb.threshold("pregnancy_test_recent_days")) * kDay;
+  for (const auto& lab : ctx.labs) {
+    const bool hcg = lab.value_set->id == "hcg", status = lab.value_set->id == "pregnancy_status";
+    if ((!hcg && !status) || !lab.time || *lab.time > input.now || *lab.time < input.now - recent) continue;
+    std::optional<bool> pregnant;
+    if (hcg && lab.value != ResultValue::indeterminate) pregnant = lab.value == ResultValue::positive;
+    if (status && lab.observation->value_concept) {
+      const fhir::Concept& v = *lab.observation->value_concept;
+      if (detail::concept_in(v, kb.value_set("not_pregnant"), kb, true)) pregnant = false;
+      else if (detail::concept_in(v, kb.value_set("pregnancy"), kb, false) ||
+               detail::contains_word(detail::to_lower(v.text), "pregnant"))
+        pregnant = true;
+    }
+    if (!pregnant) continue;
+    pregnancy_events.push_back(PregnancyEvent{
+        *lab.time, *pregnant,
+        std::string(hcg ? "hCG " : "pregnancy status ") + (*pregnant ? (hcg ? "positive" : "pregnant") : (hcg ? "negative" : "not pregnant")) +
+            " (Observation/" + detail::markdown_text(lab.observation->id) + ", " + detail::format_date(*lab.time) + ")"});
+  }
+  std::stable_sort(pregnancy_events.begin(), pregnancy_events.end(),
+                   [](const PregnancyEvent& a, const PregnancyEvent& b) { return a.time < b.time; });
+  if (!pregnancy_events.empty() && pregnancy_events.back().pregnant) {
+    ctx.pregnant = true;
+    ctx.pregnancy_evidence = pregnancy_events.back().evidence;
+  }
   // nmosd-knowledge.md §1.3: "any earlier positive makes the patient AQP4-positive, whatever later results say".
   const LabResult* first_positive = nullptr;
   bool confirmed_positive = false;

@@ -190,12 +190,18 @@ void nmosd_14_pregnancy_on_teratogen(const RuleEnv& env, std::vector<Card>& out)
 // conception. Table §3: patient-view, childbearing potential † on mycophenolate/methotrexate.
 void nmosd_15_childbearing_potential_on_teratogen(const RuleEnv& env, std::vector<Card>& out) {
   const auto& ctx = env.ctx;
-  if (!rule_applies(env, "NMOSD-15") || !ctx.nmosd || ctx.pregnant || ctx.sex != "female") return;
-  if (ctx.age_years && (*ctx.age_years < env.kb.threshold("childbearing_age_min_years") ||
-                        *ctx.age_years > env.kb.threshold("childbearing_age_max_years")))
-    return;
-  std::vector<std::string> evidence{"Female patient, age " +
+  if (!rule_applies(env, "NMOSD-15") || !ctx.nmosd || ctx.pregnant) return;
+  // Issue 12 item 6: a planned pregnancy is a reason for counselling whatever the recorded age.
+  if (!ctx.pregnancy_planned) {
+    if (ctx.sex != "female") return;
+    if (ctx.age_years && (*ctx.age_years < env.kb.threshold("childbearing_age_min_years") ||
+                          *ctx.age_years > env.kb.threshold("childbearing_age_max_years")))
+      return;
+  }
+  std::vector<std::string> evidence{"Patient " + (ctx.sex.empty() ? std::string("(sex not recorded)") : ctx.sex) +
+                                    ", age " +
                                     (ctx.age_years ? std::to_string(*ctx.age_years) : std::string("not recorded"))};
+  if (ctx.pregnancy_planned) evidence.push_back(ctx.pregnancy_planned_evidence);
   std::vector<const Agent*> agents;
   for (const auto& u : ctx.chart) {
     if (!u.active || !u.agent->teratogenic) continue;

@@ -359,4 +359,87 @@ BOOST_AUTO_TEST_CASE(item14_patient_view_ms_therapy_in_nmosd_offers_to_stop_that
   BOOST_TEST(!c.override_reasons.empty());
 }
 
+// Item 6: pregnancy by codes, a positive hCG or a pregnancy-status Observation; planning, negative tests, history and
+// the postpartum state are not pregnancy.
+namespace {
+PatientRecord on_mycophenolate() {
+  PatientRecord r;
+  r.patient = nmo::fhir::Patient{"pat", utc(1994, 4, 4), "female"};
+  r.conditions.push_back(nmosd_condition());
+  r.medications.push_back(medication("mmf", "68149", "mycophenolate mofetil", "active", utc(2021, 6, 1)));
+  return r;
+}
+nmo::fhir::Condition condition_text(const std::string& id, const std::string& text) {
+  nmo::fhir::Condition c;
+  c.id = id;
+  c.code.text = text;
+  c.clinical_status = "active";
+  c.recorded = utc(2026, 10, 1);
+  return c;
+}
+nmo::fhir::Observation observation(const std::string& id, const std::string& loinc, std::int64_t when) {
+  auto o = lab_result(id, loinc, when);
+  o.value_string.reset();
+  return o;
+}
+bool teratogen_alert(const PatientRecord& r) {
+  return fired(evaluate(hook_input(Hook::patient_view), r, knowledge()), "NMOSD-14");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(item06_pregnancy_code_hcg_and_status_observation_each_give_the_teratogen_alert) {
+  const auto coded = run("pregnant_by_icd10_code_on_mycophenolate");
+  BOOST_TEST(ids(coded) == "NMOSD-14");
+  BOOST_TEST(indicator_name(card_of(coded, "NMOSD-14").indicator) == "critical");
+  const auto hcg = run("pregnant_by_positive_hcg_on_mycophenolate");
+  BOOST_TEST(ids(hcg) == "NMOSD-14");
+  BOOST_TEST(card_of(hcg, "NMOSD-14").detail.find("hCG positive (Observation/hcg-1, 2026-11-10)") != std::string::npos);
+
+  auto r = on_mycophenolate();
+  auto status = observation("st", "82810-3", utc(2026, 11, 1));
+  status.value_concept = nmo::fhir::Concept{{{"http://snomed.info/sct", "77386006", "Patient currently pregnant"}}, ""};
+  r.observations.push_back(status);
+  BOOST_TEST(teratogen_alert(r));
+  r.observations[0].value_concept = nmo::fhir::Concept{{{"http://snomed.info/sct", "60001007", "Not pregnant"}}, ""};
+  BOOST_TEST(!teratogen_alert(r));
+
+  r = on_mycophenolate();
+  auto obstetric = condition_text("o", "");
+  obstetric.code.codings.push_back({"http://hl7.org/fhir/sid/icd-10-cm", "O26.891", "Other specified pregnancy related conditions, first trimester"});
+  r.conditions.push_back(obstetric);
+  BOOST_TEST(teratogen_alert(r));
+}
+
+BOOST_AUTO_TEST_CASE(item06_planning_negative_test_history_and_postpartum_are_not_pregnancy) {
+  for (const char* text : {"Planning pregnancy", "Pregnancy test negative", "History of pregnancy", "Postpartum state",
+                           "Not pregnant"}) {
+    auto r = on_mycophenolate();
+    r.conditions.push_back(condition_text("c", text));
+    BOOST_TEST(!teratogen_alert(r), text);
+  }
+  auto r = on_mycophenolate();
+  auto puerperal = condition_text("p", "");
+  puerperal.code.codings.push_back({"http://hl7.org/fhir/sid/icd-10-cm", "O90.89", "Other complications of the puerperium"});
+  r.conditions.push_back(puerperal);
+  BOOST_TEST(!teratogen_alert(r));
+
+  r = on_mycophenolate();  // a positive hCG two years ago, or followed by a negative one
+  auto old_positive = observation("h1", "2106-3", utc(2024, 6, 1));
+  old_positive.value_string = "Positive";
+  r.observations.push_back(old_positive);
+  BOOST_TEST(!teratogen_alert(r));
+  r.observations[0].effective = utc(2026, 10, 1);
+  BOOST_TEST(teratogen_alert(r));
+  auto later_negative = observation("h2", "2106-3", utc(2026, 11, 20));
+  later_negative.value_string = "Negative";
+  r.observations.push_back(later_negative);
+  BOOST_TEST(!teratogen_alert(r));
+}
+
+BOOST_AUTO_TEST_CASE(item06_planned_pregnancy_on_mycophenolate_gets_counselling_not_the_teratogen_alert) {
+  const auto cards = run("planning_pregnancy_on_mycophenolate");
+  BOOST_TEST(ids(cards) == "NMOSD-15");
+  BOOST_TEST(card_of(cards, "NMOSD-15").detail.find("Pregnancy planned: Condition/plan-1") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
