@@ -105,7 +105,7 @@ const char* const kRequiredFiles[] = {"meta.json",      "systems.json",   "value
 const char* const kRequiredValueSets[] = {"nmosd",           "mogad",           "ms",       "aqp4",     "mog",
                                           "result_positive", "result_negative", "hbsag",    "anti_hbc", "igg",
                                           "tb_igra",         "apheresis",       "men_acwy", "men_b",    "men_acwy_b",
-                                          "pregnancy",       "not_pregnant",    "pregnancy_status", "hcg"};
+                                          "pregnancy",       "not_pregnant",    "pregnancy_status", "hcg",  "men_not_counted"};
 
 const char* const kRequiredThresholds[] = {"relapse_window_days",
                                            "older_agent_min_days",
@@ -115,6 +115,11 @@ const char* const kRequiredThresholds[] = {"relapse_window_days",
                                            "igg_lookback_days",
                                            "igg_low_mg_per_dl",
                                            "vaccination_min_days_before",
+                                           "men_acwy_min_interval_days",
+                                           "men_acwy_booster_days",
+                                           "men_b_min_interval_days",
+                                           "men_b_fhbp_doses",
+                                           "men_b_booster_days",
                                            "ivmp_min_dose_mg",
                                            "ivmp_recent_days",
                                            "refractory_min_agents",

@@ -339,6 +339,107 @@ const LabResult* PatientContext::latest_lab(std::string_view value_set_id, std::
   return best;
 }
 
+namespace {
+
+struct Dose {
+  std::int64_t time = 0;
+  std::string family;  // MenB: menb_4c | menb_fhbp | "" (unspecified)
+  std::string line;    // "Immunization/x, 2024-01-01"
+};
+
+bool has_gap(const std::vector<Dose>& doses, std::int64_t min_gap) {
+  return doses.size() >= 2 && doses.back().time - doses.front().time >= min_gap;
+}
+
+std::string dose_dates(const std::vector<Dose>& doses) {
+  std::string out;
+  for (const auto& d : doses) out += (out.empty() ? "" : "; ") + d.line;
+  return out;
+}
+
+// ACIP (MMWR Recomm Rep 2020;69(RR-9)) for complement-inhibitor patients: MenACWY 2-dose primary series >= 8 weeks
+// apart with boosters every 5 years; MenB primary series (MenB-4C 2 doses >= 1 month apart, MenB-FHbp 3 doses)
+// with boosters. Doses outside those windows do not count.
+void meningococcal_status(PatientContext& ctx, const fhir::PatientRecord& record, const KnowledgeBase& kb) {
+  const auto min_before = static_cast<std::int64_t>(kb.threshold("vaccination_min_days_before")) * kDay;
+  const ValueSet& acwy = kb.value_set("men_acwy");
+  const ValueSet& b = kb.value_set("men_b");
+  const ValueSet& both = kb.value_set("men_acwy_b");
+  const ValueSet& not_counted = kb.value_set("men_not_counted");
+  std::vector<Dose> acwy_doses, b_doses;
+  for (const auto& imm : record.immunizations) {
+    if (imm.not_given || !(imm.status.empty() || imm.status == "completed") || !imm.occurrence) continue;
+    if (*imm.occurrence > ctx.now - min_before) continue;
+    const std::string line = "Immunization/" + detail::markdown_text(imm.id) + ", " + detail::format_date(*imm.occurrence);
+    const bool is_both = detail::concept_in(imm.vaccine, both, kb, false);
+    const bool coded = is_both || detail::concept_in(imm.vaccine, acwy, kb, false) ||
+                       detail::concept_in(imm.vaccine, b, kb, false);
+    if (detail::concept_in(imm.vaccine, not_counted, kb, !coded)) {
+      const KnownCode* code = nullptr;
+      for (const auto& c : imm.vaccine.codings)
+        if (const CodeMeaning* m = kb.lookup(c.system, c.code); m && m->value_set == &not_counted) code = m->code;
+      ctx.meningococcal_evidence.push_back((code ? code->display : detail::markdown_text(imm.vaccine.text)) + " (" +
+                                           line + ") does not count as MenACWY or MenB protection");
+      continue;
+    }
+    std::string family;
+    for (const auto& c : imm.vaccine.codings) {
+      const CodeMeaning* m = kb.lookup(c.system, c.code);
+      if (!m || !m->code) continue;
+      for (const auto& t : m->code->tags)
+        if (t == "menb_4c" || t == "menb_fhbp") family = t;
+    }
+    const bool combined = is_both || (!coded && detail::concept_in(imm.vaccine, both, kb, true));
+    if (combined || detail::concept_in(imm.vaccine, acwy, kb, !coded)) acwy_doses.push_back(Dose{*imm.occurrence, family, line});
+    if (combined || detail::concept_in(imm.vaccine, b, kb, !coded)) b_doses.push_back(Dose{*imm.occurrence, family, line});
+  }
+  auto by_time = [](const Dose& x, const Dose& y) { return x.time < y.time; };
+  std::sort(acwy_doses.begin(), acwy_doses.end(), by_time);
+  std::sort(b_doses.begin(), b_doses.end(), by_time);
+
+  const auto acwy_gap = static_cast<std::int64_t>(kb.threshold("men_acwy_min_interval_days")) * kDay;
+  const auto acwy_booster = static_cast<std::int64_t>(kb.threshold("men_acwy_booster_days")) * kDay;
+  if (acwy_doses.empty()) {
+    ctx.meningococcal_evidence.push_back("No MenACWY conjugate vaccination documented at least 2 weeks ago");
+  } else if (!has_gap(acwy_doses, acwy_gap)) {
+    ctx.meningococcal_evidence.push_back("MenACWY: " + std::to_string(acwy_doses.size()) + " dose(s) (" +
+                                         dose_dates(acwy_doses) +
+                                         "); complement-inhibitor patients need a 2-dose primary series at least "
+                                         "8 weeks apart (ACIP)");
+  } else if (ctx.now - acwy_doses.back().time > acwy_booster) {
+    ctx.meningococcal_evidence.push_back("MenACWY: last dose more than 5 years ago (" + acwy_doses.back().line +
+                                         "): a booster is due (ACIP: every 5 years)");
+  } else {
+    ctx.men_acwy_protected = true;
+  }
+
+  const auto b_gap = static_cast<std::int64_t>(kb.threshold("men_b_min_interval_days")) * kDay;
+  const auto b_booster = static_cast<std::int64_t>(kb.threshold("men_b_booster_days")) * kDay;
+  const auto fhbp_doses = static_cast<std::size_t>(kb.threshold("men_b_fhbp_doses"));
+  bool primary = false;
+  for (const char* family : {"menb_4c", "menb_fhbp", ""}) {
+    std::vector<Dose> same;
+    for (const auto& d : b_doses)
+      if (d.family == family) same.push_back(d);
+    primary = primary || (std::string(family) == "menb_fhbp" ? same.size() >= fhbp_doses : has_gap(same, b_gap));
+  }
+  if (b_doses.empty()) {
+    ctx.meningococcal_evidence.push_back("No MenB vaccination documented at least 2 weeks ago");
+  } else if (!primary) {
+    ctx.meningococcal_evidence.push_back("MenB: " + std::to_string(b_doses.size()) + " dose(s) (" +
+                                         dose_dates(b_doses) +
+                                         "); the primary series is incomplete (MenB-4C: 2 doses at least 1 month "
+                                         "apart; MenB-FHbp: 3 doses; the products are not interchangeable)");
+  } else if (ctx.now - b_doses.back().time > b_booster) {
+    ctx.meningococcal_evidence.push_back("MenB: last dose more than 3 years ago (" + b_doses.back().line +
+                                         "): a booster is due (ACIP: 1 year after the series, then every 2-3 years)");
+  } else {
+    ctx.men_b_protected = true;
+  }
+}
+
+}  // namespace
+
 PatientContext build_context(const HookInput& input, const fhir::PatientRecord& record, const KnowledgeBase& kb) {
   PatientContext ctx;
   ctx.now = input.now;
@@ -566,6 +667,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
         *u.start, relapse, true,
         "High-dose methylprednisolone (" + u.reference() + ", " + detail::format_date(*u.start) + ", " + route + ")"});
   }
+  meningococcal_status(ctx, record, kb);
   std::stable_sort(ctx.attacks.begin(), ctx.attacks.end(),
                    [](const AttackEvent& a, const AttackEvent& b) { return a.time < b.time; });
   return ctx;

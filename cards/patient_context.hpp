@@ -73,6 +73,12 @@ struct PatientContext {
   std::string pregnancy_evidence;
   bool pregnancy_planned = false;  // issue 12 item 6: a reason for NMOSD-15 counselling, not a pregnancy
   std::string pregnancy_planned_evidence;
+  // Issue 12 item 4: meningococcal protection for a complement-inhibitor patient (ACIP windows), doses given at
+  // least `vaccination_min_days_before` ago; the lines say what is missing or does not count.
+  bool men_acwy_protected = false;
+  bool men_b_protected = false;
+  std::vector<std::string> meningococcal_evidence;
+
   std::optional<int> age_years;
   std::string sex;
 

@@ -13,10 +13,6 @@ std::string use_line(const AgentUse& u, const char* what) {
   return line + ")";
 }
 
-bool immunization_counts(const fhir::Immunization& i) {
-  return !i.not_given && (i.status.empty() || i.status == "completed");
-}
-
 // Latest IgG in mg/dL, when the unit is known.
 std::optional<double> igg_mg_per_dl(const fhir::Observation& o) {
   if (!o.value_quantity) return std::nullopt;
@@ -42,25 +38,15 @@ bool has_code_in(const std::vector<fhir::Concept>& concepts, const std::vector<s
 // unless delay is riskier" (nmosd-knowledge.md §2.6). Table §3: order hooks, drafted eculizumab/ravulizumab.
 void nmosd_06_c5_without_meningococcal_vaccination(const RuleEnv& env, std::vector<Card>& out) {
   const auto& ctx = env.ctx;
-  if (!rule_applies(env, "NMOSD-06") || !ctx.nmosd) return;
-  const auto min_before = static_cast<std::int64_t>(env.kb.threshold("vaccination_min_days_before")) * kDay;
-  const ValueSet& acwy = env.kb.value_set("men_acwy");
-  const ValueSet& b = env.kb.value_set("men_b");
-  const ValueSet& both = env.kb.value_set("men_acwy_b");
-  bool has_acwy = false, has_b = false;
-  for (const auto& imm : env.record.immunizations) {
-    if (!immunization_counts(imm) || !imm.occurrence || *imm.occurrence > ctx.now - min_before) continue;
-    const bool is_both = concept_in(imm.vaccine, both, env.kb, true);
-    has_acwy = has_acwy || is_both || concept_in(imm.vaccine, acwy, env.kb, true);
-    has_b = has_b || is_both || concept_in(imm.vaccine, b, env.kb, true);
-  }
+  // Issue 12 item 4: also for an AQP4-IgG+ patient without a recorded NMOSD (as NMOSD-05).
+  if (!rule_applies(env, "NMOSD-06") || !(ctx.nmosd || ctx.aqp4 == Serostatus::positive)) return;
+  const bool has_acwy = ctx.men_acwy_protected, has_b = ctx.men_b_protected;
   if (has_acwy && has_b) return;
   const RuleText& rule = env.kb.rule("NMOSD-06");
   for (const auto& draft : ctx.drafted) {
     if (!draft.agent->complement_c5) continue;
     std::vector<std::string> evidence{use_line(draft, "Drafted")};
-    if (!has_acwy) evidence.push_back("No meningococcal ACWY vaccination documented at least 2 weeks ago");
-    if (!has_b) evidence.push_back("No meningococcal B vaccination documented at least 2 weeks ago");
+    evidence.insert(evidence.end(), ctx.meningococcal_evidence.begin(), ctx.meningococcal_evidence.end());
     Card card = make_card(env, "NMOSD-06", draft.reference(), evidence, {}, draft.agent->name);
     if (!has_acwy)
       add_suggestion(card, fill(rule.suggestions.at(0), "{vaccine}", "ACWY"), true,

@@ -442,4 +442,60 @@ BOOST_AUTO_TEST_CASE(item06_planned_pregnancy_on_mycophenolate_gets_counselling_
   BOOST_TEST(card_of(cards, "NMOSD-15").detail.find("Pregnancy planned: Condition/plan-1") != std::string::npos);
 }
 
+// Item 4: meningococcal vaccination before a C5 inhibitor (NMOSD-06).
+namespace {
+nmo::fhir::Immunization vaccine(const std::string& id, const std::string& cvx, std::int64_t when) {
+  nmo::fhir::Immunization i;
+  i.id = id;
+  i.status = "completed";
+  i.vaccine.codings.push_back({"http://hl7.org/fhir/sid/cvx", cvx, ""});
+  i.occurrence = when;
+  return i;
+}
+bool c5_alert(const std::vector<nmo::fhir::Immunization>& doses) {
+  PatientRecord r;
+  r.conditions.push_back(nmosd_condition());
+  r.observations.push_back(aqp4_result("aqp4-1", "Positive", utc(2021, 3, 12)));
+  r.draft_medications.push_back(draft_order("request-123", "591781", "eculizumab"));
+  r.immunizations = doses;
+  return fired(evaluate(hook_input(Hook::order_sign), r, knowledge()), "NMOSD-06");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(item04_only_serogroup_covering_doses_inside_acip_windows_count) {
+  const auto acwy1 = vaccine("a1", "203", utc(2026, 6, 1)), acwy2 = vaccine("a2", "203", utc(2026, 8, 15));
+  const auto b1 = vaccine("b1", "163", utc(2026, 6, 1)), b2 = vaccine("b2", "163", utc(2026, 7, 15));
+  BOOST_TEST(!c5_alert({acwy1, acwy2, b1, b2}));                          // both primary series complete
+  BOOST_TEST(c5_alert({acwy1, b1, b2}));                                  // one MenACWY dose
+  BOOST_TEST(c5_alert({acwy1, vaccine("a2", "108", utc(2026, 8, 15)), b1, b2}));  // unspecified formulation
+  BOOST_TEST(c5_alert({vaccine("h1", "148", utc(2026, 6, 1)), vaccine("h2", "148", utc(2026, 8, 15)), b1, b2}));  // Hib-MenCY
+  BOOST_TEST(c5_alert({acwy1, vaccine("a2", "203", utc(2026, 6, 20)), b1, b2}));  // second dose < 8 weeks later
+  BOOST_TEST(c5_alert({vaccine("o1", "114", utc(2018, 1, 1)), vaccine("o2", "114", utc(2018, 4, 1)), b1, b2}));  // > 5 years
+  BOOST_TEST(c5_alert({acwy1, acwy2, b1}));                               // one MenB-4C dose
+  const auto t1 = vaccine("t1", "162", utc(2026, 3, 1)), t2 = vaccine("t2", "162", utc(2026, 4, 15));
+  BOOST_TEST(c5_alert({acwy1, acwy2, t1, t2}));                           // MenB-FHbp needs 3 doses
+  BOOST_TEST(!c5_alert({acwy1, acwy2, t1, t2, vaccine("t3", "162", utc(2026, 9, 1))}));
+  BOOST_TEST(c5_alert({acwy1, acwy2, b1, vaccine("t1", "162", utc(2026, 7, 15))}));  // products not interchangeable
+}
+
+BOOST_AUTO_TEST_CASE(item04_one_menacwy_dose_and_an_unspecified_formulation_dose_fire_and_say_why) {
+  const auto cards = run("eculizumab_drafted_after_one_menacwy_and_unspecified_meningococcal");
+  BOOST_TEST(ids(cards) == "NMOSD-06");
+  const Card& c = card_of(cards, "NMOSD-06");
+  BOOST_TEST(c.detail.find("does not count as MenACWY or MenB protection") != std::string::npos);
+  BOOST_TEST(c.detail.find("2-dose primary series at least 8 weeks apart") != std::string::npos);
+  BOOST_REQUIRE(c.suggestions.size() == 1u);  // MenACWY only: the MenB series is complete
+  BOOST_TEST(c.suggestions[0].label.find("ACWY") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(item04_fully_vaccinated_patient_gets_no_c5_card) {
+  BOOST_TEST(run("eculizumab_drafted_fully_vaccinated").empty());
+}
+
+BOOST_AUTO_TEST_CASE(item04_aqp4_positive_patient_without_nmosd_condition_gets_the_c5_card) {
+  const auto cards = run("aqp4_positive_without_nmosd_ravulizumab_drafted");
+  BOOST_TEST(ids(cards) == "NMOSD-06");
+  BOOST_TEST(card_of(cards, "NMOSD-06").summary.rfind("Ravulizumab:", 0) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -137,17 +137,23 @@ BOOST_AUTO_TEST_CASE(nmosd_06_recent_or_partial_vaccination_is_not_enough) {
   acwy.id = "acwy";
   acwy.status = "completed";
   acwy.vaccine.codings.push_back({"http://hl7.org/fhir/sid/cvx", "203", ""});
-  acwy.occurrence = utc(2026, 1, 1);
+  acwy.occurrence = utc(2025, 11, 1);
+  r.immunizations.push_back(acwy);
+  acwy.id = "acwy-2";
+  acwy.occurrence = utc(2026, 1, 1);  // 2-dose primary series >= 8 weeks apart (ACIP, issue 12 item 4)
   r.immunizations.push_back(acwy);
   nmo::fhir::Immunization menb = acwy;
   menb.id = "menb";
-  menb.vaccine.codings[0].code = "162";
-  menb.occurrence = utc(2026, 11, 20);  // 4 days ago
+  menb.vaccine.codings[0].code = "163";  // MenB-4C: 2 doses >= 1 month apart
+  menb.occurrence = utc(2026, 9, 1);
+  r.immunizations.push_back(menb);
+  menb.id = "menb-2";
+  menb.occurrence = utc(2026, 11, 20);  // 4 days ago: does not count yet
   r.immunizations.push_back(menb);
   auto cards = eval(hook_input(Hook::order_select, {"MedicationRequest/request-123"}), r);
   BOOST_REQUIRE(fired(cards, "NMOSD-06"));
   BOOST_TEST(card_of(cards, "NMOSD-06").suggestions.size() == 1u);  // MenB only
-  r.immunizations[1].occurrence = utc(2026, 10, 1);
+  r.immunizations[3].occurrence = utc(2026, 10, 1);
   BOOST_TEST(!fired(eval(hook_input(Hook::order_select, {"MedicationRequest/request-123"}), r), "NMOSD-06"));
 }
 
