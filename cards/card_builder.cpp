@@ -238,7 +238,10 @@ Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view di
   const std::string ind_key = indicator_key.empty() ? hook_name(env.input.hook) : std::string(indicator_key);
   auto it = rule.indicator.find(ind_key);
   card.indicator = parse_indicator(it != rule.indicator.end() ? it->second : "info");
-  const std::string& summary = indicator_key == "low" && !rule.summary_low.empty() ? rule.summary_low : rule.summary;
+  const auto variant = rule.summary_variants.find(std::string(indicator_key));
+  const std::string& summary = variant != rule.summary_variants.end()                   ? variant->second
+                               : indicator_key == "low" && !rule.summary_low.empty() ? rule.summary_low
+                                                                                     : rule.summary;
   card.summary = fill(summary, "{agent}", agent.empty() ? std::string_view("Therapy") : agent);
   if (utf8_length(card.summary) >= 140) card.summary = fill(summary, "{agent}", "Several drugs");  // CDS Hooks: < 140
 

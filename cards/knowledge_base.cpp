@@ -256,6 +256,7 @@ struct KnowledgeLoader {
       a.complement_c5 = n.opt_bool("complement_c5");
       a.b_cell_depleting = n.opt_bool("b_cell_depleting");
       a.teratogenic = n.opt_bool("teratogenic");
+      a.maintenance = n.opt_bool("maintenance");
       a.acute_attack_steroid = n.opt_bool("acute_attack_steroid");
       a.note = n.opt_str("note");
       kb.agents_.push_back(std::move(a));
@@ -352,6 +353,18 @@ struct KnowledgeLoader {
       check_summary(n.member("summary"), r.summary);
       r.summary_low = n.opt_str("summary_low");
       if (!r.summary_low.empty()) check_summary(n.member("summary_low"), r.summary_low);
+      if (n.has("summary_variants")) {
+        Node variants = n.member("summary_variants");
+        if (!variants.value().IsObject()) variants.fail("expected an object indicator key → summary");
+        for (auto it = variants.value().MemberBegin(); it != variants.value().MemberEnd(); ++it) {
+          const std::string k = it->name.GetString();
+          const std::string text = variants.str(k.c_str());
+          check_summary(variants.member(k.c_str()), text);
+          check_no_internal_file(variants.member(k.c_str()), text);
+          if (!r.indicator.count(k)) variants.member(k.c_str()).fail("no indicator for summary variant '" + k + "'");
+          r.summary_variants[k] = text;
+        }
+      }
       r.detail = n.str("detail");
       check_no_internal_file(n.member("detail"), r.detail);
       check_no_internal_file(n.member("summary"), r.summary);

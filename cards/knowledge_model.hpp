@@ -73,6 +73,7 @@ struct Agent {
   bool complement_c5 = false;
   bool b_cell_depleting = false;
   bool teratogenic = false;
+  bool maintenance = false;  // class "other" but relapse-preventive maintenance (off-label anti-CD20s, issue 12 item 7)
   bool acute_attack_steroid = false;
   std::string note;
 };
@@ -101,7 +102,8 @@ struct RuleText {
   std::string trigger;
   std::map<std::string, std::string> indicator;  // hook name (or "low") → info | warning | critical
   std::string summary;
-  std::string summary_low;  // NMOSD-08 only
+  std::string summary_low;  // the summary for indicator key "low" (NMOSD-05, NMOSD-08)
+  std::map<std::string, std::string> summary_variants;  // indicator key → summary (e.g. NMOSD-07 "hbsag")
   std::string detail;
   std::vector<std::string> suggestions;       // labels; "{agent}", "{test}", "{vaccine}" are filled in
   std::vector<std::string> evidence;          // citation ids

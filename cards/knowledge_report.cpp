@@ -73,6 +73,7 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     md += "- **Indicator:** " + ind + "\n";
     md += "- **Summary:** " + r.summary + "\n";
     if (!r.summary_low.empty()) md += "- **Summary (low):** " + r.summary_low + "\n";
+    for (const auto& [k, text] : r.summary_variants) md += "- **Summary (" + k + "):** " + text + "\n";
     md += "- **Suggestions:** " + (r.suggestions.empty() ? std::string("none") : join(r.suggestions, "; ")) + "\n";
     std::string reasons;
     for (const auto& code : r.override_reasons) {
@@ -177,6 +178,7 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     if (a.complement_c5) flags.push_back("complement C5 inhibitor (NMOSD-06)");
     if (a.b_cell_depleting) flags.push_back("B-cell depleting (NMOSD-08)");
     if (a.teratogenic) flags.push_back("teratogenic (NMOSD-14, 15)");
+    if (a.maintenance) flags.push_back("maintenance therapy off-label (not \"no therapy\", NMOSD-02)");
     if (a.acute_attack_steroid) flags.push_back("acute-attack steroid (NMOSD-09, 10)");
     if (!flags.empty()) md += "- Flags: " + join(flags) + "\n";
     if (!a.note.empty()) md += "- Note: " + a.note + "\n";

@@ -13,6 +13,12 @@ std::string use_line(const AgentUse& u, const char* what) {
   return line + ")";
 }
 
+std::string lab_ref(const LabResult& lab) {
+  std::string out = "Observation/" + markdown_text(lab.observation->id);
+  if (lab.time) out += ", " + format_date(*lab.time);
+  return out;
+}
+
 // Latest IgG in mg/dL, when the unit is known.
 std::optional<double> igg_mg_per_dl(const fhir::Observation& o) {
   if (!o.value_quantity) return std::nullopt;
@@ -30,6 +36,11 @@ bool has_code_in(const std::vector<fhir::Concept>& concepts, const std::vector<s
       for (const auto& code : codes)
         if (coding.code == code) return true;
   return false;
+}
+
+bool igg_low(const fhir::Observation& o, const KnowledgeBase& kb) {
+  const auto mg_dl = igg_mg_per_dl(o);
+  return (mg_dl && *mg_dl < kb.threshold("igg_low_mg_per_dl")) || has_code_in(o.interpretation, kb.interpretation_low());
 }
 
 }  // namespace
@@ -72,13 +83,53 @@ void nmosd_07_screening_before_b_cell_il6r(const RuleEnv& env, std::vector<Card>
   for (const auto& draft : ctx.drafted) {
     if (draft.agent->screening.empty()) continue;
     std::vector<const ValueSet*> missing;
+    std::vector<std::string> findings;
+    bool hbsag = false, anti_hbc = false;
     for (const auto& id : draft.agent->screening) {
-      if (!ctx.latest_lab(id, lookback)) missing.push_back(&env.kb.value_set(id));
+      const LabResult* lab = ctx.latest_lab(id, lookback);
+      if (!lab) {
+        missing.push_back(&env.kb.value_set(id));
+        continue;
+      }
+      // Issue 12 item 5: a positive screen is a finding, not a tick.
+      const std::string where = " (" + lab_ref(*lab) + ")";
+      if (id == "igg") {
+        if (igg_low(*lab->observation, env.kb))
+          findings.push_back("Low serum IgG" + where + ": higher infection risk on B-cell depletion");
+        continue;
+      }
+      if (lab->value != ResultValue::positive) continue;
+      if (id == "hbsag") {
+        hbsag = true;
+        findings.push_back("HBsAg positive" + where +
+                           ": refer to hepatology; do not start without antiviral prophylaxis");
+      } else if (id == "anti_hbc") {
+        anti_hbc = true;
+        findings.push_back("Anti-HBc positive" + where +
+                           ": check HBV DNA; antiviral prophylaxis or HBV DNA monitoring during therapy");
+      } else if (id == "tb_igra") {
+        findings.push_back("Positive IGRA / tuberculin skin test" + where +
+                           ": latent tuberculosis to be treated before the first dose");
+      } else if (id == "liver_transaminases") {
+        findings.push_back("Raised liver transaminases" + where + ": review before the first dose");
+      }
     }
-    if (missing.empty()) continue;
+    if (missing.empty() && findings.empty()) continue;
     std::vector<std::string> evidence{use_line(draft, "Drafted")};
+    evidence.insert(evidence.end(), findings.begin(), findings.end());
     for (const ValueSet* vs : missing) evidence.push_back("No " + vs->title + " result in the last 12 months");
-    Card card = make_card(env, "NMOSD-07", draft.reference(), evidence, {}, draft.agent->name);
+    const std::string_view key = hbsag ? "hbsag" : findings.empty() ? "" : "positive";
+    Card card = make_card(env, "NMOSD-07", draft.reference(), evidence, key, draft.agent->name);
+    if (hbsag)
+      add_suggestion(card, rule.suggestions.at(2), true,
+                     {create_service_order(env, nullptr, "Hepatology referral: HBsAg positive before B-cell / IL-6R therapy",
+                                           "Hepatology referral")},
+                     "any");
+    if (anti_hbc && !hbsag)
+      add_suggestion(card, rule.suggestions.at(1), true,
+                     {create_service_order(env, nullptr, "Hepatitis B virus DNA (viral load), serum or plasma",
+                                           "HBV DNA before B-cell / IL-6R therapy")},
+                     "any");
     for (const ValueSet* vs : missing)
       add_suggestion(card, fill(rule.suggestions.at(0), "{test}", vs->title), true,
                      {create_lab_order(env, *vs, "Pre-treatment screening: " + vs->title)}, "any");
@@ -108,10 +159,7 @@ void nmosd_08_igg_on_b_cell_depletion(const RuleEnv& env, std::vector<Card>& out
     out.push_back(std::move(card));
     return;
   }
-  const auto mg_dl = igg_mg_per_dl(*igg->observation);
-  const bool low = (mg_dl && *mg_dl < env.kb.threshold("igg_low_mg_per_dl")) ||
-                   has_code_in(igg->observation->interpretation, env.kb.interpretation_low());
-  if (!low) return;
+  if (!igg_low(*igg->observation, env.kb)) return;
   std::string line = "Last serum IgG low (Observation/" + igg->observation->id;
   if (igg->time) line += ", " + format_date(*igg->time);
   if (igg->observation->value_quantity) {

@@ -1,6 +1,7 @@
 // NMOSD-01 to NMOSD-05: serostatus, maintenance therapy, older agents, relapse on older agents, MS therapies.
 #include "cards/rules.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace nmo::cards::detail {
@@ -32,8 +33,27 @@ struct Option {
 };
 
 // Issue 12 item 15: what the clinician must weigh before this agent, for this patient.
+bool latest_positive(const PatientContext& ctx, std::string_view value_set_id) {
+  const LabResult* last = nullptr;
+  for (const auto& lab : ctx.labs)
+    if (lab.value_set->id == value_set_id && lab.value != ResultValue::indeterminate) last = &lab;
+  return last && last->value == ResultValue::positive;
+}
+
+bool screens_for(const Agent& a, std::string_view value_set_id) {
+  return std::find(a.screening.begin(), a.screening.end(), value_set_id) != a.screening.end();
+}
+
 std::vector<std::string> option_caveats(const PatientContext& ctx, const Agent& a) {
   std::vector<std::string> out;
+  if (a.complement_c5 && !(ctx.men_acwy_protected && ctx.men_b_protected))
+    out.push_back("needs MenACWY and MenB vaccination at least 2 weeks before the first dose");
+  if (screens_for(a, "hbsag") && latest_positive(ctx, "hbsag"))
+    out.push_back("HBsAg positive: hepatology and antiviral prophylaxis first");
+  else if (screens_for(a, "anti_hbc") && latest_positive(ctx, "anti_hbc"))
+    out.push_back("anti-HBc positive: HBV DNA, prophylaxis or monitoring");
+  if (screens_for(a, "tb_igra") && latest_positive(ctx, "tb_igra"))
+    out.push_back("positive TB screen: treat latent TB first");
   if ((ctx.pregnant || ctx.pregnancy_planned) && a.b_cell_depleting)
     out.push_back(std::string(ctx.pregnant ? "pregnant" : "pregnancy planned") +
                   ": B-cell depletion in pregnancy needs specialist review");
@@ -49,6 +69,7 @@ std::vector<Option> fitting_agents(const RuleEnv& env, bool approved_allowed) {
     if (ctx.receiving(*a) || ctx.failed(*a)) continue;
     std::vector<std::string> caveats = option_caveats(ctx, *a);
     Option o{a, caveats.empty() ? std::string("available at this site") : std::string()};
+    if (caveats.empty() && a->complement_c5) o.reason += "; meningococcal vaccination documented";
     for (const auto& c : caveats) o.reason += (o.reason.empty() ? "" : "; ") + c;
     (caveats.empty() ? plain : caveated).push_back(std::move(o));
   }
@@ -65,7 +86,7 @@ std::string option_label(std::string_view label, const Option& o) {
 
 bool is_maintenance(const Agent& a) {
   return a.agent_class == AgentClass::approved || a.agent_class == AgentClass::high_efficacy ||
-         a.agent_class == AgentClass::older;
+         a.agent_class == AgentClass::older || a.maintenance;
 }
 
 bool has_aqp4_result(const PatientContext& ctx) {

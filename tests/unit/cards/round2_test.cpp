@@ -1,5 +1,6 @@
 // Issue 12 (clinical engine, round 2): each item as patient stories that fire and stories that stay silent.
 #include <filesystem>
+#include <tuple>
 
 #include <boost/test/unit_test.hpp>
 
@@ -496,6 +497,105 @@ BOOST_AUTO_TEST_CASE(item04_aqp4_positive_patient_without_nmosd_condition_gets_t
   const auto cards = run("aqp4_positive_without_nmosd_ravulizumab_drafted");
   BOOST_TEST(ids(cards) == "NMOSD-06");
   BOOST_TEST(card_of(cards, "NMOSD-06").summary.rfind("Ravulizumab:", 0) == 0);
+}
+
+// Item 5: a positive screening result is a finding, not a tick (NMOSD-07).
+namespace {
+nmo::fhir::Observation screen(const std::string& id, const std::string& loinc, const std::string& value) {
+  auto o = lab_result(id, loinc, utc(2026, 10, 1));
+  o.value_string = value;
+  return o;
+}
+std::vector<Card> order_sign_with(const std::string& rxcui, const std::string& name,
+                                  const std::vector<nmo::fhir::Observation>& labs) {
+  PatientRecord r;
+  r.conditions.push_back(nmosd_condition());
+  r.observations.push_back(aqp4_result("aqp4-1", "Positive", utc(2021, 3, 12)));
+  for (const auto& o : labs) r.observations.push_back(o);
+  r.draft_medications.push_back(draft_order("request-123", rxcui, name));
+  return evaluate(hook_input(Hook::order_sign), r, knowledge());
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(item05_hbsag_positive_before_rituximab_is_critical_with_hepatology_referral) {
+  const auto cards = run("rituximab_drafted_hbsag_positive");
+  BOOST_TEST(ids(cards) == "NMOSD-07");
+  const Card& c = card_of(cards, "NMOSD-07");
+  BOOST_TEST(indicator_name(c.indicator) == "critical");
+  BOOST_TEST(c.summary.find("do not start without antiviral prophylaxis") != std::string::npos);
+  BOOST_TEST(c.detail.find("HBsAg positive (Observation/hbsag-1") != std::string::npos);
+  BOOST_TEST(c.detail.find("Anti-HBc positive (Observation/hbc-1") != std::string::npos);
+  BOOST_REQUIRE(!c.suggestions.empty());
+  BOOST_TEST(c.suggestions[0].label.find("hepatology") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(item05_negative_screening_before_rituximab_stays_silent) {
+  BOOST_TEST(run("rituximab_drafted_screening_negative").empty());
+}
+
+BOOST_AUTO_TEST_CASE(item05_anti_hbc_igra_low_igg_and_transaminases_are_findings) {
+  const auto hbc = order_sign_with("121191", "rituximab",
+                                   {screen("s", "5196-1", "Negative"), screen("c", "16933-4", "Positive")});
+  BOOST_REQUIRE(fired(hbc, "NMOSD-07"));
+  BOOST_TEST(indicator_name(card_of(hbc, "NMOSD-07").indicator) == "warning");
+  BOOST_TEST(card_of(hbc, "NMOSD-07").suggestions.at(0).label == "Order HBV DNA (viral load)");
+
+  const auto tb = order_sign_with("612865", "tocilizumab", {screen("t", "71773-6", "Positive")});
+  BOOST_REQUIRE(fired(tb, "NMOSD-07"));
+  BOOST_TEST(card_of(tb, "NMOSD-07").detail.find("latent tuberculosis to be treated") != std::string::npos);
+  BOOST_TEST(!fired(order_sign_with("612865", "tocilizumab", {screen("t", "71773-6", "Negative")}), "NMOSD-07"));
+
+  auto igg = screen("g", "2465-3", "");
+  igg.value_string.reset();
+  igg.value_quantity = 450;
+  igg.value_unit = "mg/dL";
+  const auto ineb = order_sign_with("2373951", "inebilizumab",
+                                    {screen("s", "5196-1", "Negative"), screen("c", "16933-4", "Negative"), igg,
+                                     screen("t", "71773-6", "Negative")});
+  BOOST_REQUIRE(fired(ineb, "NMOSD-07"));
+  BOOST_TEST(card_of(ineb, "NMOSD-07").detail.find("Low serum IgG") != std::string::npos);
+
+  const auto satra = order_sign_with("2391541", "satralizumab",
+                                     {screen("s", "5196-1", "Negative"), screen("c", "16933-4", "Negative"),
+                                      screen("t", "71773-6", "Negative")});
+  BOOST_REQUIRE(fired(satra, "NMOSD-07"));  // liver transaminases (label) missing
+  BOOST_TEST(card_of(satra, "NMOSD-07").suggestions.at(0).actions.at(0).resource_json.find("\"1742-6\"") !=
+             std::string::npos);
+}
+
+// Item 15: suggestions fitted to this patient, ordered, each with its reason.
+BOOST_AUTO_TEST_CASE(item15_suggestions_are_ordered_by_fit_and_say_why) {
+  PatientRecord r;
+  r.patient = nmo::fhir::Patient{"pat", utc(1975, 1, 1), "male"};
+  r.conditions.push_back(nmosd_condition());
+  r.observations.push_back(aqp4_result("aqp4-1", "Positive", utc(2021, 3, 12)));
+  r.observations.push_back(screen("t", "71773-6", "Positive"));
+  for (const auto& [id, cvx, when] : std::vector<std::tuple<std::string, std::string, std::int64_t>>{
+           {"a1", "203", utc(2026, 6, 1)}, {"a2", "203", utc(2026, 8, 15)},
+           {"b1", "163", utc(2026, 6, 1)}, {"b2", "163", utc(2026, 7, 15)}})
+    r.immunizations.push_back(vaccine(id, cvx, when));
+  const auto cards = evaluate(hook_input(Hook::patient_view), r, knowledge());
+  const Card& c = card_of(cards, "NMOSD-02");
+  std::vector<std::string> labels;
+  for (const auto& s : c.suggestions) labels.push_back(s.label);
+  BOOST_REQUIRE(labels.size() == 6u);
+  BOOST_TEST(labels[0] == "Draft Eculizumab (available at this site; meningococcal vaccination documented)");
+  BOOST_TEST(labels[1] == "Draft Ravulizumab (available at this site; meningococcal vaccination documented)");
+  BOOST_TEST(labels[2] == "Draft Rituximab (available at this site)");
+  BOOST_TEST(labels[3] == "Draft Inebilizumab (positive TB screen: treat latent TB first)");
+  BOOST_TEST(labels[4] == "Draft Satralizumab (positive TB screen: treat latent TB first)");
+  BOOST_TEST(c.selection_behavior == "at-most-one");
+
+  r.immunizations.clear();  // C5 inhibitors then need vaccination first and move down
+  const auto unvaccinated = evaluate(hook_input(Hook::patient_view), r, knowledge());
+  BOOST_TEST(card_of(unvaccinated, "NMOSD-02").suggestions.at(0).label == "Draft Rituximab (available at this site)");
+
+  r.observations[0].value_string = "Negative";  // AQP4-negative: no AQP4+-only agent is offered anywhere
+  r.draft_medications.push_back(draft_order("request-123", "1256", "azathioprine"));
+  for (const auto& card : evaluate(hook_input(Hook::order_select, {"MedicationRequest/request-123"}), r, knowledge()))
+    for (const auto& s : card.suggestions)
+      for (const char* approved : {"Eculizumab", "Ravulizumab", "Inebilizumab", "Satralizumab"})
+        BOOST_TEST(s.label.find(std::string("with ") + approved) == std::string::npos, s.label);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
