@@ -109,6 +109,7 @@ const char* const kRequiredValueSets[] = {"nmosd",           "mogad",           
 
 const char* const kRequiredThresholds[] = {"relapse_window_days",
                                            "older_agent_min_days",
+                                           "high_efficacy_min_days",
                                            "relapse_min_days_after_diagnosis",
                                            "screening_lookback_days",
                                            "b_cell_min_days",
@@ -444,7 +445,7 @@ struct KnowledgeLoader {
       for (const auto& t : kb.thresholds_) found = found || t.id == id;
       if (!found) throw LoadError{"thresholds.json:thresholds", std::string("required threshold '") + id + "' missing"};
     }
-    for (int i = 1; i <= 15; ++i) {
+    for (int i = 1; i <= 16; ++i) {
       const std::string id = std::string("NMOSD-") + (i < 10 ? "0" : "") + std::to_string(i);
       bool found = false;
       for (const auto& r : kb.rules_) found = found || r.id == id;

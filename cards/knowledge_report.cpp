@@ -62,7 +62,7 @@ std::string knowledge_report(const KnowledgeBase& kb) {
   md += "## Rules\n\n";
   md +=
       "No rule fires for a patient without a counted NMOSD Condition, except NMOSD-05 (NMOSD **or** AQP4-IgG+). "
-      "NMOSD-04 suppresses NMOSD-03. NMOSD-02 needs AQP4-IgG+; for seronegative patients NMOSD-13 applies at order "
+      "NMOSD-04 suppresses NMOSD-03; NMOSD-11 supersedes NMOSD-16. NMOSD-02 needs AQP4-IgG+; for seronegative patients NMOSD-13 applies at order "
       "time instead. Cards are ordered critical → warning → info, one per rule and subject order.\n\n";
   for (const auto& r : kb.rules()) {
     md += "### " + r.id + " — " + r.title + "\n\n";
@@ -124,7 +124,9 @@ std::string knowledge_report(const KnowledgeBase& kb) {
       "orders named in `selections`; order-sign: every draft order.\n";
   md +=
       "- **Attack and relapse signals:** (a) an NMOSD Condition with clinical status recurrence or relapse is a "
-      "relapse at its onset (else recorded date, else now); (b) a methylprednisolone course in the chart at or "
+      "relapse dated by the event: the later of its onset and recorded date (an onset left at the original diagnosis "
+      "is not the relapse), else now; an NMOSD Condition whose onset is at least `relapse_min_days_after_diagnosis` "
+      "after the earliest NMOSD date is an attack recorded later; (b) a methylprednisolone course in the chart at or "
       "above `ivmp_min_dose_mg` (dose from the dosage, else the largest mg/g amount in the medication text), "
       "route intravenous or not stated, is an attack at its start (else authored) date, and a relapse when it "
       "starts at least `relapse_min_days_after_diagnosis` after the earliest NMOSD onset/record date. An agent "

@@ -649,15 +649,25 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   }
 
   // Attack and relapse signals (knowledge report, "Attack and relapse signals").
+  // Issue 12 item 7: a relapse is dated by the event (the later of its onset and recordedDate: an onset copied from
+  // the original diagnosis is not the relapse), and an NMOSD Condition recorded later than the diagnosis is an attack.
+  const auto min_after_dx = static_cast<std::int64_t>(kb.threshold("relapse_min_days_after_diagnosis")) * kDay;
   for (const fhir::Condition* c : ctx.nmosd_conditions) {
-    if (c->clinical_status == "recurrence" || c->clinical_status == "relapse") {
-      const std::int64_t t = c->onset ? *c->onset : c->recorded ? *c->recorded : input.now;
-      ctx.attacks.push_back(AttackEvent{t, true, false,
-                                        "NMOSD relapse recorded (Condition/" + c->id + ", clinical status " +
-                                            c->clinical_status + ", " + detail::format_date(t) + ")"});
+    const bool relapse_status = c->clinical_status == "recurrence" || c->clinical_status == "relapse";
+    const std::int64_t t = std::max(c->onset.value_or(INT64_MIN), c->recorded.value_or(INT64_MIN));
+    if (relapse_status) {
+      const std::int64_t when = t == INT64_MIN ? input.now : t;
+      ctx.attacks.push_back(AttackEvent{when, true, false,
+                                        "NMOSD relapse recorded (Condition/" + detail::markdown_text(c->id) +
+                                            ", clinical status " + c->clinical_status + ", " +
+                                            detail::format_date(when) + ")"});
+    } else if (ctx.nmosd_first && c->onset && *c->onset >= *ctx.nmosd_first + min_after_dx) {
+      ctx.attacks.push_back(AttackEvent{*c->onset, true, false,
+                                        "NMOSD attack recorded later than the diagnosis (Condition/" +
+                                            detail::markdown_text(c->id) + ", onset " +
+                                            detail::format_date(*c->onset) + ")"});
     }
   }
-  const auto min_after_dx = static_cast<std::int64_t>(kb.threshold("relapse_min_days_after_diagnosis")) * kDay;
   for (const auto& u : ctx.chart) {
     if (u.use->status == "entered-in-error" || u.use->status == "cancelled" || !u.start) continue;
     std::string route;

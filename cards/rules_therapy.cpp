@@ -77,6 +77,13 @@ std::vector<Option> fitting_agents(const RuleEnv& env, bool approved_allowed) {
   return plain;
 }
 
+// The class a switch leaves: complement C5 inhibition, B-cell depletion, or the agent's own mechanism.
+std::string mechanism_class(const Agent& a) {
+  if (a.complement_c5) return "complement C5";
+  if (a.b_cell_depleting) return "B-cell depletion";
+  return a.mechanism;
+}
+
 // A suggestion label with its reason: "Draft Eculizumab (available at this site)".
 std::string option_label(std::string_view label, const Option& o) {
   std::string out = fill(label, "{agent}", o.agent->name);
@@ -149,21 +156,6 @@ void nmosd_03_older_agent_while_newer_available(const RuleEnv& env, std::vector<
   const auto newer = formulary_agents(env.kb, true);
   if (newer.empty()) return;
   const RuleText& rule = env.kb.rule("NMOSD-03");
-  if (!order_hook(env)) {
-    std::vector<std::string> evidence = ctx.aqp4_evidence;
-    std::vector<const Agent*> agents;
-    for (const AgentUse* u : ctx.active_of(AgentClass::older)) {
-      if (u->for_other_condition) continue;
-      evidence.push_back(use_line(*u, "Active"));
-      agents.push_back(u->agent);
-    }
-    if (agents.empty()) return;
-    std::string available = "Available at this site:";
-    for (const Agent* a : newer) available += " " + a->name + (a == newer.back() ? "" : ",");
-    evidence.push_back(available);
-    out.push_back(make_card(env, "NMOSD-03", "", evidence, {}, agent_list(agents)));
-    return;
-  }
   // Issue 12 item 11: a patient already on a newer agent is told so and offered to cancel the draft, never
   // offered that agent (or one they relapsed on) as a replacement.
   const AgentUse* current = nullptr;
@@ -171,6 +163,26 @@ void nmosd_03_older_agent_while_newer_available(const RuleEnv& env, std::vector<
     const bool newer_class = u.agent->agent_class == AgentClass::approved ||
                              u.agent->agent_class == AgentClass::high_efficacy;
     if (newer_class && ctx.receiving(*u.agent) == &u) current = &u;
+  }
+  if (!order_hook(env)) {
+    // Issue 12 item 13: a warning per older agent, with a draft order for each fitting formulary agent
+    // (at-most-one); the current order is not touched. Alert fatigue is handled by feedback overrides.
+    for (const AgentUse* u : ctx.active_of(AgentClass::older)) {
+      if (u->for_other_condition) continue;
+      std::vector<std::string> evidence = ctx.aqp4_evidence;
+      evidence.push_back(use_line(*u, "Active"));
+      if (current) evidence.push_back("The patient also receives " + use_line(*current, "").substr(1));
+      std::string available = "Available at this site:";
+      for (const Agent* a : newer) available += " " + a->name + (a == newer.back() ? "" : ",");
+      evidence.push_back(available);
+      Card card = make_card(env, "NMOSD-03", u->reference(), evidence, {}, u->agent->name);
+      if (!current)
+        for (const Option& o : fitting_agents(env, true))
+          add_suggestion(card, option_label(rule.suggestions.at(3), o), false, {create_medication(env, *o.agent)},
+                         "at-most-one");
+      out.push_back(std::move(card));
+    }
+    return;
   }
   for (const auto& draft : ctx.drafted) {
     if (draft.agent->agent_class != AgentClass::older || draft.for_other_condition) continue;
@@ -235,6 +247,38 @@ void nmosd_04_relapse_on_older_agent(const RuleEnv& env, std::vector<Card>& out)
     add_suggestion(card, option_label(rule.suggestions.at(0), o), false, std::move(actions), "at-most-one");
   }
   out.push_back(std::move(card));
+}
+
+// Issue 12 item 7; NEMOS II (Kümpfel 2024): a relapse on a high-efficacy agent calls for a check of adherence and,
+// on B-cell depletion, of B-cell repopulation (CD19/CD27 counts), and for considering a switch of class.
+// Patient-view: a relapse within the relapse window while on one approved, high-efficacy or maintenance agent.
+void nmosd_16_relapse_on_high_efficacy_agent(const RuleEnv& env, std::vector<Card>& out) {
+  const auto& ctx = env.ctx;
+  if (!rule_applies(env, "NMOSD-16") || !ctx.nmosd) return;
+  const auto window = static_cast<std::int64_t>(env.kb.threshold("relapse_window_days")) * kDay;
+  const auto min_on = static_cast<std::int64_t>(env.kb.threshold("high_efficacy_min_days")) * kDay;
+  const RuleText& rule = env.kb.rule("NMOSD-16");
+  for (const auto& u : ctx.chart) {
+    const auto cls = u.agent->agent_class;
+    if (cls != AgentClass::approved && cls != AgentClass::high_efficacy && !u.agent->maintenance) continue;
+    const AttackEvent* ev = ctx.relapse_on(u);
+    if (!ev || ev->time > ctx.now || ev->time < ctx.now - window || *u.start > ev->time - min_on) continue;
+    std::vector<std::string> evidence{ev->evidence, use_line(u, "On")};
+    if (ctx.aqp4 == Serostatus::positive)
+      evidence.insert(evidence.end(), ctx.aqp4_evidence.begin(), ctx.aqp4_evidence.end());
+    Card card = make_card(env, "NMOSD-16", u.reference(), evidence, {}, u.agent->name);
+    if (u.agent->b_cell_depleting)
+      add_suggestion(card, rule.suggestions.at(0), true,
+                     {create_service_order(env, nullptr, "CD19+ B-cell count and CD27+ memory B cells (flow cytometry)",
+                                           "B-cell repopulation check after a relapse on " + u.agent->name)},
+                     "any");
+    for (const Option& o : fitting_agents(env, ctx.aqp4 == Serostatus::positive)) {
+      if (mechanism_class(*o.agent) == mechanism_class(*u.agent)) continue;  // switch class
+      add_suggestion(card, option_label(rule.suggestions.at(1), o), false, {create_medication(env, *o.agent)}, "any");
+    }
+    out.push_back(std::move(card));
+    return;  // one card, for the first agent in the chart the patient relapsed on
+  }
 }
 
 // NEMOS II; review 2015: "Interferon-β, glatiramer acetate and natalizumab are ineffective or harmful in NMOSD"
