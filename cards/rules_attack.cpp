@@ -100,13 +100,32 @@ void nmosd_11_refractory_disease(const RuleEnv& env, std::vector<Card>& out) {
 // §2.8). Table §3: patient-view, all AQP4 negative, no MOG or no cell-based AQP4 result.
 void nmosd_12_seronegative_work_up(const RuleEnv& env, std::vector<Card>& out) {
   const auto& ctx = env.ctx;
-  if (!rule_applies(env, "NMOSD-12") || !ctx.nmosd || ctx.aqp4 != Serostatus::negative) return;
+  if (!rule_applies(env, "NMOSD-12") || !ctx.nmosd || ctx.aqp4 == Serostatus::positive) return;
+  const RuleText& rule = env.kb.rule("NMOSD-12");
+  // Issue 12 item 8: MOG-IgG positive with AQP4-IgG negative: reconsider MOGAD; no AQP4+-only agent is offered.
+  if (ctx.mog == Serostatus::positive) {
+    std::vector<std::string> evidence;
+    for (const auto& lab : ctx.labs)
+      if (lab.value_set->id == "mog" && lab.value == ResultValue::positive)
+        evidence.push_back("MOG-IgG positive (Observation/" + markdown_text(lab.observation->id) +
+                           (lab.time ? ", " + format_date(*lab.time) : std::string()) + ")");
+    evidence.insert(evidence.end(), ctx.aqp4_evidence.begin(), ctx.aqp4_evidence.end());
+    if (ctx.aqp4 == Serostatus::unknown) evidence.push_back("No AQP4-IgG result found");
+    if (ctx.mogad) evidence.push_back("MOGAD is also recorded");
+    Card card = make_card(env, "NMOSD-12", "mog", evidence, "mog_positive");
+    add_suggestion(card, rule.suggestions.at(2), false,
+                   {create_service_order(env, nullptr, "Neuroimmunology review: MOG-IgG positive, reconsider MOGAD",
+                                         "Neuroimmunology referral")},
+                   "any");
+    out.push_back(std::move(card));
+    return;
+  }
+  if (ctx.aqp4 != Serostatus::negative) return;
   if (ctx.mog_tested && ctx.aqp4_cell_based) return;
   std::vector<std::string> evidence = ctx.aqp4_evidence;
   if (!ctx.aqp4_cell_based) evidence.push_back("No cell-based AQP4-IgG result found");
   if (!ctx.mog_tested) evidence.push_back("No MOG-IgG result found");
   Card card = make_card(env, "NMOSD-12", "", evidence);
-  const RuleText& rule = env.kb.rule("NMOSD-12");
   if (!ctx.aqp4_cell_based)
     add_suggestion(card, rule.suggestions.at(0), true,
                    {create_lab_order(env, env.kb.value_set("aqp4"), "AQP4-IgG by cell-based assay")}, "any");

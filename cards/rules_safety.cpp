@@ -184,6 +184,8 @@ void nmosd_13_approved_agent_without_aqp4_positive(const RuleEnv& env, std::vect
     } else {
       evidence.push_back("No AQP4-IgG result found");
     }
+    if (ctx.mog == Serostatus::positive)
+      evidence.push_back("MOG-IgG positive: reconsider MOGAD (ICD-10-CM G37.81); the approved agents are AQP4-IgG+ only");
     Card card = make_card(env, "NMOSD-13", draft.reference(), evidence, {}, draft.agent->name);
     add_suggestion(card, env.kb.rule("NMOSD-13").suggestions.at(0), ctx.aqp4 == Serostatus::unknown,
                    {create_lab_order(env, env.kb.value_set("aqp4"), "AQP4-IgG (cell-based assay preferred)")}, "any");

@@ -649,4 +649,27 @@ BOOST_AUTO_TEST_CASE(item07_other_anti_cd20_agents_are_maintenance_not_ms_drugs_
   }
 }
 
+// Item 8: MOG-IgG positive, AQP4-IgG negative: reconsider MOGAD; never an AQP4+-only agent.
+BOOST_AUTO_TEST_CASE(item08_mog_positive_aqp4_negative_prompts_mogad_and_offers_no_approved_agent) {
+  const auto cards = run("mog_positive_aqp4_negative_nmosd");
+  BOOST_TEST(ids(cards) == "NMOSD-12");
+  const Card& c = card_of(cards, "NMOSD-12");
+  BOOST_TEST(indicator_name(c.indicator) == "warning");
+  BOOST_TEST(c.summary.find("reconsider MOGAD (ICD-10-CM G37.81)") != std::string::npos);
+  for (const auto& sg : c.suggestions)
+    for (const auto& a : sg.actions) BOOST_TEST(a.resource_json.find("MedicationRequest") == std::string::npos);
+
+  auto story = load_story("mog_positive_aqp4_negative_nmosd");  // drafting an approved agent: NMOSD-13 says MOG+
+  story.input.hook = Hook::order_sign;
+  story.record.draft_medications.push_back(draft_order("request-123", "2391541", "satralizumab"));
+  const auto order = evaluate(story.input, story.record, knowledge());
+  BOOST_REQUIRE(fired(order, "NMOSD-13"));
+  BOOST_TEST(card_of(order, "NMOSD-13").detail.find("MOG-IgG positive: reconsider MOGAD") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(item08_mog_negative_seronegative_patient_gets_only_the_work_up) {
+  const auto cards = run("seronegative_on_mycophenolate");
+  BOOST_TEST(card_of(cards, "NMOSD-12").summary.find("MOGAD") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
