@@ -67,6 +67,20 @@ void patient_ref(JsonWriter& w, const RuleEnv& env, std::string_view member) {
   w.EndObject();
 }
 
+// The medication of a request: R5 medication.concept (CodeableReference), else medicationCodeableConcept.
+void medication_member(JsonWriter& w, fhir::FhirVersion v, const fhir::Coding* coding, std::string_view text) {
+  if (v == fhir::FhirVersion::r5) {
+    key(w, "medication");
+    w.StartObject();
+    key(w, "concept");
+    codeable_concept(w, coding, text);
+    w.EndObject();
+  } else {
+    key(w, "medicationCodeableConcept");
+    codeable_concept(w, coding, text);
+  }
+}
+
 // DSTU2 MedicationOrder / STU3, R4 MedicationRequest / R5 MedicationRequest.medication.concept.
 std::string medication_resource(const RuleEnv& env, const fhir::Coding* coding, std::string_view text) {
   rapidjson::StringBuffer buf;
@@ -85,16 +99,7 @@ std::string medication_resource(const RuleEnv& env, const fhir::Coding* coding, 
     key(w, "intent");
     str(w, "order");
     patient_ref(w, env, "subject");
-    if (v == fhir::FhirVersion::r5) {
-      key(w, "medication");
-      w.StartObject();
-      key(w, "concept");
-      codeable_concept(w, coding, text);
-      w.EndObject();
-    } else {
-      key(w, "medicationCodeableConcept");
-      codeable_concept(w, coding, text);
-    }
+    medication_member(w, v, coding, text);
   }
   w.EndObject();
   return buf.GetString();
@@ -367,17 +372,7 @@ std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::s
   }
   patient_ref(w, env, v == fhir::FhirVersion::dstu2 && !statement ? "patient" : "subject");
   const fhir::Coding* coding = m.medication.codings.empty() ? nullptr : &m.medication.codings.front();
-  const std::string text = m.medication.text.empty() ? use.agent->name : m.medication.text;
-  if (v == fhir::FhirVersion::r5) {
-    key(w, "medication");
-    w.StartObject();
-    key(w, "concept");
-    codeable_concept(w, coding, text);
-    w.EndObject();
-  } else {
-    key(w, "medicationCodeableConcept");
-    codeable_concept(w, coding, text);
-  }
+  medication_member(w, v, coding, m.medication.text.empty() ? use.agent->name : m.medication.text);
   w.EndObject();
   return Action{"update", std::string(description), buf.GetString(), {}};
 }
