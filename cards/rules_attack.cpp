@@ -16,6 +16,13 @@ const fhir::Coding apheresis_coding(const KnowledgeBase& kb) {
   return fhir::Coding{c->system, c->code, c->display};
 }
 
+// The attack-dose steroid (methylprednisolone; load_knowledge() guarantees one is marked).
+std::string attack_steroid_name(const KnowledgeBase& kb) {
+  for (const auto& a : kb.agents())
+    if (a.acute_attack_steroid) return a.name;
+  return "Steroid";
+}
+
 }  // namespace
 
 // NEMOS II (Kümpfel 2024): "IV methylprednisolone 1 g/day for 3–5 days; early plasma exchange or
@@ -63,7 +70,8 @@ void nmosd_10_steroids_without_plasma_exchange(const RuleEnv& env, std::vector<C
     if (!p.performed || *p.performed >= course->time) return;
   }
   Card card =
-      make_card(env, "NMOSD-10", "", {course->evidence, "No plasma exchange or immunoadsorption recorded since"});
+      make_card(env, "NMOSD-10", "", {course->evidence, "No plasma exchange or immunoadsorption recorded since"}, {},
+                attack_steroid_name(env.kb));
   const fhir::Coding plex = apheresis_coding(env.kb);
   add_suggestion(card, env.kb.rule("NMOSD-10").suggestions.at(0), false,
                  {create_service_order(env, &plex, "Plasma exchange / immunoadsorption for NMOSD attack",

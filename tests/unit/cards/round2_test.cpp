@@ -678,4 +678,34 @@ BOOST_AUTO_TEST_CASE(item08_mog_negative_seronegative_patient_gets_only_the_work
   BOOST_TEST(card_of(cards, "NMOSD-12").summary.find("MOGAD") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(item14_dstu2_medication_order_is_stopped_as_a_dstu2_medication_order) {
+  PatientRecord r;
+  r.version = nmo::fhir::FhirVersion::dstu2;
+  r.conditions.push_back(nmosd_condition());
+  auto nat = medication("nat-1", "354770", "natalizumab", "active", utc(2025, 2, 1));
+  nat.resource_type = "MedicationOrder";
+  nat.source = nmo::fhir::MedicationUse::Source::order;
+  r.medications.push_back(nat);
+  auto in = hook_input(Hook::patient_view);
+  in.fhir_version = nmo::fhir::FhirVersion::dstu2;
+  const auto cards = evaluate(in, r, knowledge());
+  const Card& c = card_of(cards, "NMOSD-05");
+  const std::string& json = c.suggestions.at(0).actions.at(0).resource_json;
+  BOOST_TEST(json.find("\"resourceType\":\"MedicationOrder\",\"id\":\"nat-1\",\"status\":\"stopped\"") != std::string::npos);
+  BOOST_TEST(json.find("\"patient\":{\"reference\":\"Patient/pat\"}") != std::string::npos);
+  BOOST_TEST(json.find("\"intent\"") == std::string::npos);  // DSTU2 has no intent
+}
+
+BOOST_AUTO_TEST_CASE(item13_patient_view_on_an_older_and_a_newer_agent_says_so_and_suggests_no_other_agent) {
+  PatientRecord r;
+  r.conditions.push_back(nmosd_condition());
+  r.observations.push_back(aqp4_result("aqp4-1", "Positive", utc(2021, 3, 12)));
+  r.medications.push_back(medication("aza", "1256", "azathioprine", "active", utc(2021, 4, 1)));
+  r.medications.push_back(medication("rtx", "121191", "rituximab", "active", utc(2026, 6, 1)));
+  const auto cards = evaluate(hook_input(Hook::patient_view), r, knowledge());
+  const Card& c = card_of(cards, "NMOSD-03");
+  BOOST_TEST(c.detail.find("The patient also receives Rituximab") != std::string::npos);
+  BOOST_TEST(c.suggestions.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
