@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cards/text_match.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -65,6 +67,20 @@ void patient_ref(JsonWriter& w, const RuleEnv& env, std::string_view member) {
   w.EndObject();
 }
 
+// The medication of a request: R5 medication.concept (CodeableReference), else medicationCodeableConcept.
+void medication_member(JsonWriter& w, fhir::FhirVersion v, const fhir::Coding* coding, std::string_view text) {
+  if (v == fhir::FhirVersion::r5) {
+    key(w, "medication");
+    w.StartObject();
+    key(w, "concept");
+    codeable_concept(w, coding, text);
+    w.EndObject();
+  } else {
+    key(w, "medicationCodeableConcept");
+    codeable_concept(w, coding, text);
+  }
+}
+
 // DSTU2 MedicationOrder / STU3, R4 MedicationRequest / R5 MedicationRequest.medication.concept.
 std::string medication_resource(const RuleEnv& env, const fhir::Coding* coding, std::string_view text) {
   rapidjson::StringBuffer buf;
@@ -83,16 +99,7 @@ std::string medication_resource(const RuleEnv& env, const fhir::Coding* coding, 
     key(w, "intent");
     str(w, "order");
     patient_ref(w, env, "subject");
-    if (v == fhir::FhirVersion::r5) {
-      key(w, "medication");
-      w.StartObject();
-      key(w, "concept");
-      codeable_concept(w, coding, text);
-      w.EndObject();
-    } else {
-      key(w, "medicationCodeableConcept");
-      codeable_concept(w, coding, text);
-    }
+    medication_member(w, v, coding, text);
   }
   w.EndObject();
   return buf.GetString();
@@ -228,7 +235,7 @@ bool rule_applies(const RuleEnv& env, std::string_view rule_id) {
 }
 
 Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view discriminator,
-               const std::vector<std::string>& evidence, std::string_view indicator_key) {
+               const std::vector<std::string>& evidence, std::string_view indicator_key, std::string_view agent) {
   const RuleText& rule = env.kb.rule(rule_id);
   Card card;
   card.rule_id = rule.id;
@@ -236,7 +243,12 @@ Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view di
   const std::string ind_key = indicator_key.empty() ? hook_name(env.input.hook) : std::string(indicator_key);
   auto it = rule.indicator.find(ind_key);
   card.indicator = parse_indicator(it != rule.indicator.end() ? it->second : "info");
-  card.summary = indicator_key == "low" && !rule.summary_low.empty() ? rule.summary_low : rule.summary;
+  const auto variant = rule.summary_variants.find(std::string(indicator_key));
+  const std::string& summary = variant != rule.summary_variants.end()                   ? variant->second
+                               : indicator_key == "low" && !rule.summary_low.empty() ? rule.summary_low
+                                                                                     : rule.summary;
+  card.summary = fill(summary, "{agent}", agent.empty() ? std::string_view("Therapy") : agent);
+  if (utf8_length(card.summary) >= 140) card.summary = fill(summary, "{agent}", "Several drugs");  // CDS Hooks: < 140
 
   std::string d;
   if (!evidence.empty()) {
@@ -276,6 +288,18 @@ void add_suggestion(Card& card, std::string label, bool is_recommended, std::vec
   s.actions = std::move(actions);
   card.suggestions.push_back(std::move(s));
   if (card.selection_behavior.empty()) card.selection_behavior = std::string(selection_behavior);
+}
+
+std::string agent_list(const std::vector<const Agent*>& agents) {
+  std::vector<std::string> names;
+  for (const Agent* a : agents) {
+    std::string n = names.empty() ? a->name : detail::to_lower(a->name);
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  }
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return out;
 }
 
 std::string fill(std::string_view label, std::string_view placeholder, std::string_view value) {
@@ -325,6 +349,32 @@ Action create_service_order(const RuleEnv& env, const fhir::Coding* code, std::s
 
 Action delete_order(const AgentUse& draft, std::string_view description) {
   return Action{"delete", std::string(description), {}, draft.reference()};
+}
+
+std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::string_view description) {
+  const fhir::MedicationUse& m = *use.use;
+  const fhir::FhirVersion v = version_of(env);
+  const bool statement = m.source == fhir::MedicationUse::Source::statement;
+  if (statement && v == fhir::FhirVersion::r5) return std::nullopt;
+  const char* status = statement && v == fhir::FhirVersion::dstu2 ? "completed" : "stopped";
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  key(w, "resourceType");
+  str(w, m.resource_type);
+  key(w, "id");
+  str(w, m.id);
+  key(w, "status");
+  str(w, status);
+  if (!statement && v != fhir::FhirVersion::dstu2) {
+    key(w, "intent");
+    str(w, m.intent.empty() ? "order" : m.intent);
+  }
+  patient_ref(w, env, v == fhir::FhirVersion::dstu2 && !statement ? "patient" : "subject");
+  const fhir::Coding* coding = m.medication.codings.empty() ? nullptr : &m.medication.codings.front();
+  medication_member(w, v, coding, m.medication.text.empty() ? use.agent->name : m.medication.text);
+  w.EndObject();
+  return Action{"update", std::string(description), buf.GetString(), {}};
 }
 
 }  // namespace nmo::cards::detail

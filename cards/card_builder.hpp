@@ -3,6 +3,7 @@
 // Internal to nmo_cards.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,13 +40,18 @@ bool rule_applies(const RuleEnv& env, std::string_view rule_id);
 
 /// A card with uuid, summary, indicator (from the rule text for this hook, or `indicator_key`), source, detail
 /// (evidence lines, rule detail, standing advice, citations), links and override reasons. `discriminator`
-/// separates several cards of one rule (e.g. the draft order's "Type/id").
+/// separates several cards of one rule (e.g. the draft order's "Type/id"). `agent` fills "{agent}" in the summary
+/// (issue 12 item 12: many EHRs show only the summary, so it names the drug).
 Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view discriminator,
-               const std::vector<std::string>& evidence, std::string_view indicator_key = {});
+               const std::vector<std::string>& evidence, std::string_view indicator_key = {},
+               std::string_view agent = {});
 
 /// Appends a suggestion with a stable uuid; sets selectionBehavior when empty.
 void add_suggestion(Card& card, std::string label, bool is_recommended, std::vector<Action> actions,
                     std::string_view selection_behavior);
+
+/// "Azathioprine", "Azathioprine and mycophenolate", "A, b and c": distinct agent names for a summary.
+std::string agent_list(const std::vector<const Agent*>& agents);
 
 /// "Draft {agent}" → "Draft Eculizumab".
 std::string fill(std::string_view label, std::string_view placeholder, std::string_view value);
@@ -57,6 +63,10 @@ Action create_lab_order(const RuleEnv& env, const ValueSet& lab, std::string_vie
 Action create_service_order(const RuleEnv& env, const fhir::Coding* code, std::string_view text,
                             std::string_view description);
 Action delete_order(const AgentUse& draft, std::string_view description);
+/// An update action setting a chart medication to stopped (issue 12 item 14): MedicationRequest / MedicationOrder
+/// status "stopped"; MedicationStatement "stopped" (DSTU2: "completed"); none for an R5 MedicationStatement, which
+/// has no such status. The resource carries the id, status, subject and medication as read.
+std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::string_view description);
 
 /// The first verified code of a value set or agent in `system` (else the first in it); nullptr when none.
 const KnownCode* preferred_code(const std::vector<KnownCode>& codes, std::string_view system);

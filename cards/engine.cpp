@@ -31,6 +31,7 @@ constexpr RuleFn kRules[] = {
     detail::nmosd_13_approved_agent_without_aqp4_positive,
     detail::nmosd_14_pregnancy_on_teratogen,
     detail::nmosd_15_childbearing_potential_on_teratogen,
+    detail::nmosd_16_relapse_on_high_efficacy_agent,
 };
 
 bool has_rule(const std::vector<Card>& cards, std::string_view id) {
@@ -48,6 +49,11 @@ std::vector<Card> evaluate(const HookInput& input, const fhir::PatientRecord& re
   // Table §3: "NMOSD-04 ... suppresses 03".
   if (has_rule(cards, "NMOSD-04")) {
     cards.erase(std::remove_if(cards.begin(), cards.end(), [](const Card& c) { return c.rule_id == "NMOSD-03"; }),
+                cards.end());
+  }
+  // Issue 12 item 7: relapses on two high-efficacy agents (NMOSD-11) supersede the one-agent card (NMOSD-16).
+  if (has_rule(cards, "NMOSD-11")) {
+    cards.erase(std::remove_if(cards.begin(), cards.end(), [](const Card& c) { return c.rule_id == "NMOSD-16"; }),
                 cards.end());
   }
   // No duplicates: one card per rule and subject (the uuid is derived from both).

@@ -104,19 +104,28 @@ const char* const kRequiredFiles[] = {"meta.json",      "systems.json",   "value
 
 const char* const kRequiredValueSets[] = {"nmosd",           "mogad",           "ms",       "aqp4",     "mog",
                                           "result_positive", "result_negative", "hbsag",    "anti_hbc", "igg",
-                                          "tb_igra",         "apheresis",       "men_acwy", "men_b",    "men_acwy_b"};
+                                          "tb_igra",         "apheresis",       "men_acwy", "men_b",    "men_acwy_b",
+                                          "pregnancy",       "not_pregnant",    "pregnancy_status", "hcg",  "men_not_counted"};
 
 const char* const kRequiredThresholds[] = {"relapse_window_days",
                                            "older_agent_min_days",
+                                           "high_efficacy_min_days",
                                            "relapse_min_days_after_diagnosis",
                                            "screening_lookback_days",
                                            "b_cell_min_days",
                                            "igg_lookback_days",
                                            "igg_low_mg_per_dl",
                                            "vaccination_min_days_before",
+                                           "men_acwy_min_interval_days",
+                                           "men_acwy_booster_days",
+                                           "men_b_min_interval_days",
+                                           "men_b_fhbp_doses",
+                                           "men_b_booster_days",
                                            "ivmp_min_dose_mg",
                                            "ivmp_recent_days",
                                            "refractory_min_agents",
+                                           "aqp4_elisa_low_positive_ratio",
+                                           "pregnancy_test_recent_days",
                                            "childbearing_age_min_years",
                                            "childbearing_age_max_years"};
 
@@ -141,7 +150,12 @@ struct KnowledgeLoader {
     c.source = n.str("source");
     c.note = n.opt_str("note");
     c.kind = n.opt_str("kind");
+    c.ingredient = n.opt_str("ingredient");
+    c.method = n.opt_str("method");
+    c.sample = n.opt_str("sample");
     c.tags = n.strings("tags");
+    if (c.kind == "product" && c.ingredient.empty())
+      n.fail("a product code (RxNorm SCD/SBD) needs the RxNorm ingredient code it maps to");
     if (!c.verified && c.note.empty()) n.fail("a code with verified=false needs a note saying why");
     return c;
   }
@@ -189,6 +203,8 @@ struct KnowledgeLoader {
       }
       vs.text_patterns = n.strings("text_patterns", true);
       vs.cell_based_text_patterns = n.strings("cell_based_text_patterns", true);
+      vs.negation_text_patterns = n.strings("negation_text_patterns", true);
+      vs.low_positive_text_patterns = n.strings("low_positive_text_patterns", true);
       kb.value_sets_.push_back(std::move(vs));
     }
     Node interp = root.member("interpretation_codes");
@@ -198,6 +214,7 @@ struct KnowledgeLoader {
     Node preg = root.member("pregnancy");
     kb.pregnancy_patterns_ = preg.strings("condition_text_patterns", true);
     kb.pregnancy_exclusions_ = preg.strings("exclude_text_patterns", true);
+    kb.pregnancy_planning_ = preg.strings("planning_text_patterns", true);
     if (kb.pregnancy_patterns_.empty()) preg.member("condition_text_patterns").fail("at least one pattern is needed");
     kb.route_iv_patterns_ = root.strings("route_iv_text_patterns", true);
   }
@@ -224,12 +241,23 @@ struct KnowledgeLoader {
         n.member("class").fail("unknown agent class '" + a.class_name + "'");
       a.mechanism = n.str("mechanism");
       for (const auto& c : n.items("codes")) a.codes.push_back(read_code(c));
+      const auto code_nodes = n.items("codes");
+      for (std::size_t i = 0; i < a.codes.size(); ++i) {
+        if (a.codes[i].ingredient.empty()) continue;
+        const bool found = std::any_of(a.codes.begin(), a.codes.end(), [&](const KnownCode& c) {
+          return c.kind == "ingredient" && c.system == a.codes[i].system && c.code == a.codes[i].ingredient;
+        });
+        if (!found)
+          code_nodes[i].member("ingredient").fail("ingredient '" + a.codes[i].ingredient +
+                                                 "' is not an ingredient code of agent '" + a.id + "'");
+      }
       a.names = n.strings("names", true);
       if (a.names.empty()) n.member("names").fail("an agent needs at least one name for text matching");
       a.screening = n.strings("screening");
       a.complement_c5 = n.opt_bool("complement_c5");
       a.b_cell_depleting = n.opt_bool("b_cell_depleting");
       a.teratogenic = n.opt_bool("teratogenic");
+      a.maintenance = n.opt_bool("maintenance");
       a.acute_attack_steroid = n.opt_bool("acute_attack_steroid");
       a.note = n.opt_str("note");
       kb.agents_.push_back(std::move(a));
@@ -270,12 +298,33 @@ struct KnowledgeLoader {
     for (const auto& n : root.items("citations")) {
       Citation c{n.str("id"), n.str("label"), n.str("url"), n.boolean("verified"), n.opt_str("note")};
       if (c.url.rfind("https://", 0) != 0) n.member("url").fail("a citation URL must be absolute https");
+      check_no_internal_file(n.member("label"), c.label);
+      check_no_internal_file(n.member("url"), c.url);
       kb.citations_.push_back(std::move(c));
+    }
+  }
+
+  // Issue 12 item 12: summaries name the drug and stay under 140 characters with the longest agent name filled in.
+  void check_summary(const Node& n, const std::string& summary) const {
+    std::size_t longest = 0;
+    for (const auto& a : kb.agents_) longest = std::max(longest, detail::utf8_length(a.name));
+    std::size_t length = detail::utf8_length(summary);
+    if (summary.find("{agent}") != std::string::npos) length = length - 7 + longest;
+    if (length >= 140) n.fail("summary must be under 140 characters (with the longest agent name filled in)");
+  }
+
+  // Issue 12 item 16: a card cites primary sources, never an internal file.
+  static void check_no_internal_file(const Node& n, const std::string& text) {
+    const std::string lower = detail::to_lower(text);
+    for (const char* internal : {"nmosd-knowledge", ".md ", ".md§", ".md)", "seeds/"}) {
+      if (lower.find(internal) != std::string::npos || (lower.size() >= 3 && lower.compare(lower.size() - 3, 3, ".md") == 0))
+        n.fail("a card may not cite an internal file");
     }
   }
 
   void cards(const Node& root) {
     kb.standing_advice_ = root.str("standing_advice");
+    check_no_internal_file(root.member("standing_advice"), kb.standing_advice_);
     for (const auto& n : root.items("override_reasons")) {
       kb.override_reasons_.push_back(fhir::Coding{kb.override_system_, n.str("code"), n.str("display")});
     }
@@ -302,12 +351,26 @@ struct KnowledgeLoader {
         if (!r.indicator.count(hook)) ind.fail("no indicator for hook '" + hook + "'");
       }
       r.summary = n.str("summary");
-      if (detail::utf8_length(r.summary) >= 140) n.member("summary").fail("summary must be under 140 characters");
+      check_summary(n.member("summary"), r.summary);
       r.summary_low = n.opt_str("summary_low");
-      if (detail::utf8_length(r.summary_low) >= 140)
-        n.member("summary_low").fail("summary must be under 140 characters");
+      if (!r.summary_low.empty()) check_summary(n.member("summary_low"), r.summary_low);
+      if (n.has("summary_variants")) {
+        Node variants = n.member("summary_variants");
+        if (!variants.value().IsObject()) variants.fail("expected an object indicator key → summary");
+        for (auto it = variants.value().MemberBegin(); it != variants.value().MemberEnd(); ++it) {
+          const std::string k = it->name.GetString();
+          const std::string text = variants.str(k.c_str());
+          check_summary(variants.member(k.c_str()), text);
+          check_no_internal_file(variants.member(k.c_str()), text);
+          if (!r.indicator.count(k)) variants.member(k.c_str()).fail("no indicator for summary variant '" + k + "'");
+          r.summary_variants[k] = text;
+        }
+      }
       r.detail = n.str("detail");
+      check_no_internal_file(n.member("detail"), r.detail);
+      check_no_internal_file(n.member("summary"), r.summary);
       r.suggestions = n.strings("suggestions");
+      for (std::size_t i = 0; i < r.suggestions.size(); ++i) check_no_internal_file(n.items("suggestions")[i], r.suggestions[i]);
       r.evidence = n.strings("evidence");
       if (r.evidence.empty()) n.member("evidence").fail("a rule needs at least one citation");
       for (std::size_t i = 0; i < r.evidence.size(); ++i) {
@@ -382,7 +445,7 @@ struct KnowledgeLoader {
       for (const auto& t : kb.thresholds_) found = found || t.id == id;
       if (!found) throw LoadError{"thresholds.json:thresholds", std::string("required threshold '") + id + "' missing"};
     }
-    for (int i = 1; i <= 15; ++i) {
+    for (int i = 1; i <= 16; ++i) {
       const std::string id = std::string("NMOSD-") + (i < 10 ? "0" : "") + std::to_string(i);
       bool found = false;
       for (const auto& r : kb.rules_) found = found || r.id == id;

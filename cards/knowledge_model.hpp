@@ -24,7 +24,10 @@ struct KnownCode {
   bool verified = false;
   std::string source;
   std::string note;
-  std::string kind;               // agents: ingredient | brand | biosimilar | atc | substance
+  std::string kind;               // agents: ingredient | brand | biosimilar | product | atc | substance
+  std::string ingredient;         // kind product (RxNorm SCD/SBD): the agent's RxNorm ingredient code it maps to
+  std::string method;             // lab codes: cell_based | elisa | unspecified
+  std::string sample;             // lab codes: serum | csf
   std::vector<std::string> tags;  // e.g. "cell_based"
 };
 
@@ -52,6 +55,8 @@ struct ValueSet {
   std::vector<CodePrefix> prefixes;
   std::vector<std::string> text_patterns;             // lower case, matched on word boundaries
   std::vector<std::string> cell_based_text_patterns;  // aqp4 only
+  std::vector<std::string> negation_text_patterns;    // nmosd: a negated text ("NMOSD ruled out") does not count
+  std::vector<std::string> low_positive_text_patterns;  // result_positive: "low positive", "weakly positive"
 };
 
 enum class AgentClass { approved, high_efficacy, older, ms_dmt, corticosteroid, other };
@@ -68,6 +73,7 @@ struct Agent {
   bool complement_c5 = false;
   bool b_cell_depleting = false;
   bool teratogenic = false;
+  bool maintenance = false;  // class "other" but relapse-preventive maintenance (off-label anti-CD20s, issue 12 item 7)
   bool acute_attack_steroid = false;
   std::string note;
 };
@@ -96,7 +102,8 @@ struct RuleText {
   std::string trigger;
   std::map<std::string, std::string> indicator;  // hook name (or "low") → info | warning | critical
   std::string summary;
-  std::string summary_low;  // NMOSD-08 only
+  std::string summary_low;  // the summary for indicator key "low" (NMOSD-05, NMOSD-08)
+  std::map<std::string, std::string> summary_variants;  // indicator key → summary (e.g. NMOSD-07 "hbsag")
   std::string detail;
   std::vector<std::string> suggestions;       // labels; "{agent}", "{test}", "{vaccine}" are filled in
   std::vector<std::string> evidence;          // citation ids
@@ -147,6 +154,7 @@ class KnowledgeBase {
   const std::vector<std::string>& interpretation_low() const { return interp_low_; }
   const std::vector<std::string>& pregnancy_patterns() const { return pregnancy_patterns_; }
   const std::vector<std::string>& pregnancy_exclusions() const { return pregnancy_exclusions_; }
+  const std::vector<std::string>& pregnancy_planning() const { return pregnancy_planning_; }
   const std::vector<std::string>& route_iv_patterns() const { return route_iv_patterns_; }
 
   /// The owner of system|code, or nullptr. O(1).
@@ -180,7 +188,7 @@ class KnowledgeBase {
   std::vector<fhir::Coding> override_reasons_;
   std::vector<std::string> formulary_;
   std::vector<std::string> interp_positive_, interp_negative_, interp_low_;
-  std::vector<std::string> pregnancy_patterns_, pregnancy_exclusions_, route_iv_patterns_;
+  std::vector<std::string> pregnancy_patterns_, pregnancy_exclusions_, pregnancy_planning_, route_iv_patterns_;
 
   std::unordered_map<std::string, CodeMeaning> code_index_;  // "system|code"
 };

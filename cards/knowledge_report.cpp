@@ -39,7 +39,11 @@ const char* flag(bool verified) { return verified ? "✔ verified" : "✖ **not 
 void code_rows(std::string& md, const std::vector<KnownCode>& codes) {
   md += "| System | Code | Display | Kind | Verified | Source | Note |\n|---|---|---|---|---|---|---|\n";
   for (const auto& c : codes) {
-    md += "| " + cell(c.system) + " | `" + cell(c.code) + "` | " + cell(c.display) + " | " + cell(c.kind) + " | " +
+    std::string kind = c.kind;
+    if (!c.ingredient.empty()) kind += " → ingredient `" + c.ingredient + "`";
+    if (!c.method.empty()) kind += (kind.empty() ? "" : "; ") + ("method " + c.method);
+    if (!c.sample.empty()) kind += (kind.empty() ? "" : "; ") + ("sample " + c.sample);
+    md += "| " + cell(c.system) + " | `" + cell(c.code) + "` | " + cell(c.display) + " | " + cell(kind) + " | " +
           flag(c.verified) + " | " + cell(c.source) + " | " + cell(c.note) + " |\n";
   }
 }
@@ -58,7 +62,7 @@ std::string knowledge_report(const KnowledgeBase& kb) {
   md += "## Rules\n\n";
   md +=
       "No rule fires for a patient without a counted NMOSD Condition, except NMOSD-05 (NMOSD **or** AQP4-IgG+). "
-      "NMOSD-04 suppresses NMOSD-03. NMOSD-02 needs AQP4-IgG+; for seronegative patients NMOSD-13 applies at order "
+      "NMOSD-04 suppresses NMOSD-03; NMOSD-11 supersedes NMOSD-16. NMOSD-02 needs AQP4-IgG+; for seronegative patients NMOSD-13 applies at order "
       "time instead. Cards are ordered critical → warning → info, one per rule and subject order.\n\n";
   for (const auto& r : kb.rules()) {
     md += "### " + r.id + " — " + r.title + "\n\n";
@@ -69,6 +73,7 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     md += "- **Indicator:** " + ind + "\n";
     md += "- **Summary:** " + r.summary + "\n";
     if (!r.summary_low.empty()) md += "- **Summary (low):** " + r.summary_low + "\n";
+    for (const auto& [k, text] : r.summary_variants) md += "- **Summary (" + k + "):** " + text + "\n";
     md += "- **Suggestions:** " + (r.suggestions.empty() ? std::string("none") : join(r.suggestions, "; ")) + "\n";
     std::string reasons;
     for (const auto& code : r.override_reasons) {
@@ -88,7 +93,11 @@ std::string knowledge_report(const KnowledgeBase& kb) {
   md += "## Derived signals\n\n";
   md +=
       "- **NMOSD:** a Condition with a code of value set `nmosd` whose verification status is not refuted or "
-      "entered-in-error and whose clinical status is active, recurrence, relapse or absent.\n";
+      "entered-in-error and whose clinical status is active, recurrence, relapse or absent; or such a Condition with no "
+      "recognised code whose text or display contains " +
+      join(kb.value_set("nmosd").text_patterns) +
+      " on word boundaries, with no negation word in the same clause (" + join(kb.value_set("nmosd").negation_text_patterns) +
+      "); the card then says the match was textual.\n";
   md +=
       "- **AQP4-IgG status:** only final/amended/corrected Observations count. An Observation is an AQP4 test by "
       "code, else by its code text/display (" +
@@ -99,24 +108,37 @@ std::string knowledge_report(const KnowledgeBase& kb) {
       "(negative words first, then positive words, then a titer 1:N), valueBoolean, a Ratio titer, the "
       "interpretation code (positive: " +
       join(kb.interpretation_positive()) + "; negative: " + join(kb.interpretation_negative()) +
-      "), and a quantity with comparator < or <= (negative); a bare quantity "
-      "without interpretation is indeterminate.\n";
+      "), a quantity with comparator < or <= (negative), and a quantity read against its first referenceRange (above "
+      "high: positive; within: negative; below a low-only range: negative); a bare quantity without interpretation "
+      "or range is indeterminate. Each AQP4 and MOG code carries its method (cell-based, ELISA) and sample. A "
+      "positive that is not cell-based is **low-positive** when its words say so (" +
+      join(kb.value_set("result_positive").low_positive_text_patterns) +
+      ") or an ELISA value is below `aqp4_elisa_low_positive_ratio` × the upper reference limit; when every "
+      "positive is low-positive and no NMOSD is recorded, NMOSD-05 is a warning to confirm by cell-based assay, "
+      "never critical.\n";
   md +=
-      "- **Medications:** codes first (RxNorm ingredient, brand and biosimilar codes, ATC, SNOMED substance), "
+      "- **Medications:** codes first (RxNorm ingredient, brand, biosimilar and product SCD/SBD codes, each product mapped "
+      "to its ingredient; ATC, SNOMED substance), "
       "then ingredient and brand names in the text and coding displays (case-insensitive, word boundaries). "
       "Active = status active, on-hold or absent and no end date before now. Drafted = order-select: the draft "
       "orders named in `selections`; order-sign: every draft order.\n";
   md +=
       "- **Attack and relapse signals:** (a) an NMOSD Condition with clinical status recurrence or relapse is a "
-      "relapse at its onset (else recorded date, else now); (b) a methylprednisolone course in the chart at or "
+      "relapse dated by the event: the later of its onset and recorded date (an onset left at the original diagnosis "
+      "is not the relapse), else now; an NMOSD Condition whose onset is at least `relapse_min_days_after_diagnosis` "
+      "after the earliest NMOSD date is an attack recorded later; (b) a methylprednisolone course in the chart at or "
       "above `ivmp_min_dose_mg` (dose from the dosage, else the largest mg/g amount in the medication text), "
       "route intravenous or not stated, is an attack at its start (else authored) date, and a relapse when it "
       "starts at least `relapse_min_days_after_diagnosis` after the earliest NMOSD onset/record date. An agent "
       "covers a relapse when it started before it and had not ended (end date, or still active).\n";
   md +=
-      "- **Pregnancy:** no pregnancy code is carried (open item 10): a counted Condition whose code text or "
-      "display contains " +
-      join(kb.pregnancy_patterns()) + " (and none of: " + join(kb.pregnancy_exclusions()) + ").\n";
+      "- **Pregnancy:** the latest of: a counted Condition coded in value set `pregnancy` (or one of its prefixes), "
+      "or whose code text or display contains " +
+      join(kb.pregnancy_patterns()) + " and none of: " + join(kb.pregnancy_exclusions()) +
+      "; an hCG result (value set `hcg`) or a pregnancy-status Observation (value set `pregnancy_status`, answer "
+      "in `pregnancy` or `not_pregnant`) taken within `pregnancy_test_recent_days`. A negative test or a Not "
+      "pregnant status later than the pregnancy evidence ends it. A Condition mentioning pregnancy with one of " +
+      join(kb.pregnancy_planning()) + " is a planned pregnancy: a reason for NMOSD-15 counselling, not pregnancy.\n";
   md +=
       "- **Reason for another condition (NMOSD-03):** the order has a reason and none of its reasons is an NMOSD "
       "code or names neuromyelitis/NMO/NMOSD/Devic.\n\n";
@@ -142,6 +164,11 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     if (!vs.text_patterns.empty()) md += "\nText patterns: " + join(vs.text_patterns) + "\n";
     if (!vs.cell_based_text_patterns.empty())
       md += "\nCell-based assay text patterns: " + join(vs.cell_based_text_patterns) + "\n";
+    if (!vs.negation_text_patterns.empty())
+      md += "\nNegation words (a text match in the same clause as one of these does not count): " +
+            join(vs.negation_text_patterns) + "\n";
+    if (!vs.low_positive_text_patterns.empty())
+      md += "\nLow-positive words: " + join(vs.low_positive_text_patterns) + "\n";
     md += "\n";
   }
   md += "## Agents\n\n";
@@ -153,6 +180,7 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     if (a.complement_c5) flags.push_back("complement C5 inhibitor (NMOSD-06)");
     if (a.b_cell_depleting) flags.push_back("B-cell depleting (NMOSD-08)");
     if (a.teratogenic) flags.push_back("teratogenic (NMOSD-14, 15)");
+    if (a.maintenance) flags.push_back("maintenance therapy off-label (not \"no therapy\", NMOSD-02)");
     if (a.acute_attack_steroid) flags.push_back("acute-attack steroid (NMOSD-09, 10)");
     if (!flags.empty()) md += "- Flags: " + join(flags) + "\n";
     if (!a.note.empty()) md += "- Note: " + a.note + "\n";

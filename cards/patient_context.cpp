@@ -116,6 +116,13 @@ namespace {
 
 using detail::kDay;
 
+// One piece of pregnancy evidence: a pregnancy Condition, or an hCG / pregnancy-status result.
+struct PregnancyEvent {
+  std::int64_t time = 0;
+  bool pregnant = false;
+  std::string evidence;
+};
+
 bool condition_counts(const fhir::Condition& c) {
   // Issue 4 §2: "active and not refuted or entered-in-error"; clinical status absent counts.
   if (c.verification_status == "refuted" || c.verification_status == "entered-in-error") return false;
@@ -146,6 +153,8 @@ ResultValue read_text_result(const std::string& text_lower, const KnowledgeBase&
   // A titer "1:N" (N > 0) is positive.
   if (auto colon = text_lower.find("1:"); colon != std::string::npos) {
     const std::size_t d = colon + 2;
+    const std::size_t before = text_lower.find_last_not_of(' ', colon == 0 ? std::string::npos : colon - 1);
+    if (colon > 0 && before != std::string::npos && text_lower[before] == '<') return ResultValue::negative;  // <1:10
     if (d < text_lower.size() && std::isdigit(static_cast<unsigned char>(text_lower[d])) && text_lower[d] != '0')
       return ResultValue::positive;
   }
@@ -174,10 +183,62 @@ ResultValue read_result(const fhir::Observation& o, const KnowledgeBase& kb) {
     if (auto v = read_text_result(detail::to_lower(i.text), kb); v != ResultValue::indeterminate) return v;
   }
   if (o.value_quantity && (o.value_comparator == "<" || o.value_comparator == "<=")) return ResultValue::negative;
+  // Issue 12 item 3: a quantity read against its reference range (the normal range): above it is positive.
+  if (o.value_quantity && o.reference_high) {
+    if (o.value_comparator == ">" || o.value_comparator == ">=")
+      return *o.value_quantity >= *o.reference_high ? ResultValue::positive : ResultValue::indeterminate;
+    return *o.value_quantity > *o.reference_high ? ResultValue::positive : ResultValue::negative;
+  }
+  if (o.value_quantity && o.reference_low && o.value_comparator.empty() && *o.value_quantity < *o.reference_low)
+    return ResultValue::negative;
   return ResultValue::indeterminate;
 }
 
-const char* const kLabValueSets[] = {"aqp4", "mog", "hbsag", "anti_hbc", "igg", "tb_igra"};
+// All the words of a result: value text, value concept text and displays, interpretation text and displays.
+std::string result_words(const fhir::Observation& o) {
+  std::string text = o.value_string ? detail::to_lower(*o.value_string) : std::string();
+  auto add = [&](const fhir::Concept& c) {
+    text.append(" | ").append(detail::to_lower(c.text));
+    for (const auto& coding : c.codings) text.append(" | ").append(detail::to_lower(coding.display));
+  };
+  if (o.value_concept) add(*o.value_concept);
+  for (const auto& i : o.interpretation) add(i);
+  return text;
+}
+
+// Issue 12 item 3: a positive that is not from a cell-based assay and is low: said so in words, or an ELISA value
+// below `aqp4_elisa_low_positive_ratio` times the upper reference limit (the assay's cut-off).
+bool is_low_positive(const LabResult& lab, const KnowledgeBase& kb) {
+  if (lab.value != ResultValue::positive || lab.cell_based) return false;
+  const fhir::Observation& o = *lab.observation;
+  if (detail::contains_any_word(result_words(o), kb.value_set("result_positive").low_positive_text_patterns))
+    return true;
+  return lab.method == "elisa" && o.value_quantity && o.reference_high && *o.reference_high > 0 &&
+         *o.value_quantity / *o.reference_high < kb.threshold("aqp4_elisa_low_positive_ratio");
+}
+
+// Issue 12 item 2: a negation word in the same clause as the NMOSD words ("NMOSD ruled out", "not NMOSD").
+bool negated_in_clause(const std::string& lower, const ValueSet& vs) {
+  std::size_t start = 0;
+  while (start <= lower.size()) {
+    std::size_t end = lower.find_first_of(".;,|\n", start);
+    if (end == std::string::npos) end = lower.size();
+    const std::string clause = lower.substr(start, end - start);
+    if (detail::contains_any_word(clause, vs.text_patterns) && detail::contains_any_word(clause, vs.negation_text_patterns))
+      return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// A Condition with no recognised code whose text or display names NMOSD on word boundaries, not negated.
+bool nmosd_by_text(const fhir::Condition& c, const ValueSet& nmosd) {
+  std::string text = detail::to_lower(c.code.text);
+  for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
+  return detail::contains_any_word(text, nmosd.text_patterns) && !negated_in_clause(text, nmosd);
+}
+
+const char* const kLabValueSets[] = {"aqp4", "mog", "hbsag", "anti_hbc", "igg", "tb_igra", "hcg", "pregnancy_status"};
 
 bool medication_active(const fhir::MedicationUse& use, std::int64_t now) {
   const std::string& s = use.status;
@@ -247,6 +308,27 @@ std::vector<const AgentUse*> PatientContext::active_of(AgentClass cls) const {
   return out;
 }
 
+const AgentUse* PatientContext::receiving(const Agent& agent) const {
+  for (const auto& u : chart)
+    if (u.active && u.agent == &agent && !u.for_other_condition) return &u;
+  return nullptr;
+}
+
+const AttackEvent* PatientContext::relapse_on(const AgentUse& u) const {
+  if (!u.start) return nullptr;
+  const std::optional<std::int64_t> end = u.end ? u.end : (u.active ? std::optional<std::int64_t>(now) : std::nullopt);
+  if (!end) return nullptr;
+  for (const auto& ev : attacks)
+    if (ev.relapse && ev.time >= *u.start && ev.time <= *end) return &ev;
+  return nullptr;
+}
+
+bool PatientContext::failed(const Agent& agent) const {
+  for (const auto& u : chart)
+    if (u.agent == &agent && relapse_on(u)) return true;
+  return false;
+}
+
 const LabResult* PatientContext::latest_lab(std::string_view value_set_id, std::int64_t lookback_seconds) const {
   const LabResult* best = nullptr;
   for (const auto& lab : labs) {
@@ -256,6 +338,107 @@ const LabResult* PatientContext::latest_lab(std::string_view value_set_id, std::
   }
   return best;
 }
+
+namespace {
+
+struct Dose {
+  std::int64_t time = 0;
+  std::string family;  // MenB: menb_4c | menb_fhbp | "" (unspecified)
+  std::string line;    // "Immunization/x, 2024-01-01"
+};
+
+bool has_gap(const std::vector<Dose>& doses, std::int64_t min_gap) {
+  return doses.size() >= 2 && doses.back().time - doses.front().time >= min_gap;
+}
+
+std::string dose_dates(const std::vector<Dose>& doses) {
+  std::string out;
+  for (const auto& d : doses) out += (out.empty() ? "" : "; ") + d.line;
+  return out;
+}
+
+// ACIP (MMWR Recomm Rep 2020;69(RR-9)) for complement-inhibitor patients: MenACWY 2-dose primary series >= 8 weeks
+// apart with boosters every 5 years; MenB primary series (MenB-4C 2 doses >= 1 month apart, MenB-FHbp 3 doses)
+// with boosters. Doses outside those windows do not count.
+void meningococcal_status(PatientContext& ctx, const fhir::PatientRecord& record, const KnowledgeBase& kb) {
+  const auto min_before = static_cast<std::int64_t>(kb.threshold("vaccination_min_days_before")) * kDay;
+  const ValueSet& acwy = kb.value_set("men_acwy");
+  const ValueSet& b = kb.value_set("men_b");
+  const ValueSet& both = kb.value_set("men_acwy_b");
+  const ValueSet& not_counted = kb.value_set("men_not_counted");
+  std::vector<Dose> acwy_doses, b_doses;
+  for (const auto& imm : record.immunizations) {
+    if (imm.not_given || !(imm.status.empty() || imm.status == "completed") || !imm.occurrence) continue;
+    if (*imm.occurrence > ctx.now - min_before) continue;
+    const std::string line = "Immunization/" + detail::markdown_text(imm.id) + ", " + detail::format_date(*imm.occurrence);
+    const bool is_both = detail::concept_in(imm.vaccine, both, kb, false);
+    const bool coded = is_both || detail::concept_in(imm.vaccine, acwy, kb, false) ||
+                       detail::concept_in(imm.vaccine, b, kb, false);
+    if (detail::concept_in(imm.vaccine, not_counted, kb, !coded)) {
+      const KnownCode* code = nullptr;
+      for (const auto& c : imm.vaccine.codings)
+        if (const CodeMeaning* m = kb.lookup(c.system, c.code); m && m->value_set == &not_counted) code = m->code;
+      ctx.meningococcal_evidence.push_back((code ? code->display : detail::markdown_text(imm.vaccine.text)) + " (" +
+                                           line + ") does not count as MenACWY or MenB protection");
+      continue;
+    }
+    std::string family;
+    for (const auto& c : imm.vaccine.codings) {
+      const CodeMeaning* m = kb.lookup(c.system, c.code);
+      if (!m || !m->code) continue;
+      for (const auto& t : m->code->tags)
+        if (t == "menb_4c" || t == "menb_fhbp") family = t;
+    }
+    const bool combined = is_both || (!coded && detail::concept_in(imm.vaccine, both, kb, true));
+    if (combined || detail::concept_in(imm.vaccine, acwy, kb, !coded)) acwy_doses.push_back(Dose{*imm.occurrence, family, line});
+    if (combined || detail::concept_in(imm.vaccine, b, kb, !coded)) b_doses.push_back(Dose{*imm.occurrence, family, line});
+  }
+  auto by_time = [](const Dose& x, const Dose& y) { return x.time < y.time; };
+  std::sort(acwy_doses.begin(), acwy_doses.end(), by_time);
+  std::sort(b_doses.begin(), b_doses.end(), by_time);
+
+  const auto acwy_gap = static_cast<std::int64_t>(kb.threshold("men_acwy_min_interval_days")) * kDay;
+  const auto acwy_booster = static_cast<std::int64_t>(kb.threshold("men_acwy_booster_days")) * kDay;
+  if (acwy_doses.empty()) {
+    ctx.meningococcal_evidence.push_back("No MenACWY conjugate vaccination documented at least 2 weeks ago");
+  } else if (!has_gap(acwy_doses, acwy_gap)) {
+    ctx.meningococcal_evidence.push_back("MenACWY: " + std::to_string(acwy_doses.size()) + " dose(s) (" +
+                                         dose_dates(acwy_doses) +
+                                         "); complement-inhibitor patients need a 2-dose primary series at least "
+                                         "8 weeks apart (ACIP)");
+  } else if (ctx.now - acwy_doses.back().time > acwy_booster) {
+    ctx.meningococcal_evidence.push_back("MenACWY: last dose more than 5 years ago (" + acwy_doses.back().line +
+                                         "): a booster is due (ACIP: every 5 years)");
+  } else {
+    ctx.men_acwy_protected = true;
+  }
+
+  const auto b_gap = static_cast<std::int64_t>(kb.threshold("men_b_min_interval_days")) * kDay;
+  const auto b_booster = static_cast<std::int64_t>(kb.threshold("men_b_booster_days")) * kDay;
+  const auto fhbp_doses = static_cast<std::size_t>(kb.threshold("men_b_fhbp_doses"));
+  bool primary = false;
+  for (const char* family : {"menb_4c", "menb_fhbp", ""}) {
+    std::vector<Dose> same;
+    for (const auto& d : b_doses)
+      if (d.family == family) same.push_back(d);
+    primary = primary || (std::string(family) == "menb_fhbp" ? same.size() >= fhbp_doses : has_gap(same, b_gap));
+  }
+  if (b_doses.empty()) {
+    ctx.meningococcal_evidence.push_back("No MenB vaccination documented at least 2 weeks ago");
+  } else if (!primary) {
+    ctx.meningococcal_evidence.push_back("MenB: " + std::to_string(b_doses.size()) + " dose(s) (" +
+                                         dose_dates(b_doses) +
+                                         "); the primary series is incomplete (MenB-4C: 2 doses at least 1 month "
+                                         "apart; MenB-FHbp: 3 doses; the products are not interchangeable)");
+  } else if (ctx.now - b_doses.back().time > b_booster) {
+    ctx.meningococcal_evidence.push_back("MenB: last dose more than 3 years ago (" + b_doses.back().line +
+                                         "): a booster is due (ACIP: 1 year after the series, then every 2-3 years)");
+  } else {
+    ctx.men_b_protected = true;
+  }
+}
+
+}  // namespace
 
 PatientContext build_context(const HookInput& input, const fhir::PatientRecord& record, const KnowledgeBase& kb) {
   PatientContext ctx;
@@ -270,32 +453,50 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
     }
   }
 
+  std::vector<PregnancyEvent> pregnancy_events;
   // Conditions: nmosd-knowledge.md §3 value set NMOSD; issue 4 §2 "active and not refuted or entered-in-error".
   const ValueSet& nmosd = kb.value_set("nmosd");
   for (const auto& c : record.conditions) {
     if (!condition_counts(c)) continue;
-    if (detail::concept_in(c.code, nmosd, kb, false)) {
+    const bool by_code = detail::concept_in(c.code, nmosd, kb, false);
+    if (by_code || nmosd_by_text(c, nmosd)) {
       ctx.nmosd = true;
       ctx.nmosd_conditions.push_back(&c);
+      if (ctx.nmosd_evidence.empty()) {
+        ctx.nmosd_evidence = "NMOSD recorded (Condition/" + detail::markdown_text(c.id) + ")";
+        if (!by_code)
+          ctx.nmosd_evidence = "NMOSD recorded as text only (Condition/" + detail::markdown_text(c.id) + " \"" +
+                               detail::markdown_text(c.code.text.empty() && !c.code.codings.empty()
+                                                         ? c.code.codings[0].display
+                                                         : c.code.text) +
+                               "\"; matched by its text, no recognised code)";
+      }
       for (const fhir::Time& t : {c.onset, c.recorded}) {
         if (t && (!ctx.nmosd_first || *t < *ctx.nmosd_first)) ctx.nmosd_first = t;
       }
     }
     if (detail::concept_in(c.code, kb.value_set("ms"), kb, false)) ctx.ms = true;
     if (detail::concept_in(c.code, kb.value_set("mogad"), kb, false)) ctx.mogad = true;
-    // Pregnancy: no pregnancy code is carried (open item 10): text on the Condition only.
+    // Issue 12 item 6: pregnancy by code (value set "pregnancy") or by text without an exclusion; planning is
+    // not pregnancy but a reason for NMOSD-15 counselling.
     std::string text = detail::to_lower(c.code.text);
     for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
-    bool pregnant = false;
-    for (const auto& p : kb.pregnancy_patterns()) pregnant = pregnant || text.find(p) != std::string::npos;
-    for (const auto& p : kb.pregnancy_exclusions()) pregnant = pregnant && text.find(p) == std::string::npos;
-    if (pregnant && !ctx.pregnant) {
-      ctx.pregnant = true;
-      ctx.pregnancy_evidence =
-          "Condition/" + detail::markdown_text(c.id) + " \"" +
-          detail::markdown_text(c.code.text.empty() && !c.code.codings.empty() ? c.code.codings[0].display
-                                                                               : c.code.text) +
-          "\"";
+    const std::string shown = "Condition/" + detail::markdown_text(c.id) + " \"" +
+                              detail::markdown_text(c.code.text.empty() && !c.code.codings.empty()
+                                                        ? c.code.codings[0].display
+                                                        : c.code.text) +
+                              "\"";
+    bool mentions = false, excluded = false, planning = false;
+    for (const auto& p : kb.pregnancy_patterns()) mentions = mentions || text.find(p) != std::string::npos;
+    for (const auto& p : kb.pregnancy_exclusions()) excluded = excluded || text.find(p) != std::string::npos;
+    for (const auto& p : kb.pregnancy_planning()) planning = planning || text.find(p) != std::string::npos;
+    const bool coded = detail::concept_in(c.code, kb.value_set("pregnancy"), kb, false);
+    if (coded || (mentions && !excluded)) {
+      const std::int64_t t = c.recorded ? *c.recorded : c.onset ? *c.onset : 0;
+      pregnancy_events.push_back(PregnancyEvent{t, true, shown});
+    } else if (mentions && planning && !ctx.pregnancy_planned) {
+      ctx.pregnancy_planned = true;
+      ctx.pregnancy_planned_evidence = "Pregnancy planned: " + shown;
     }
   }
 
@@ -319,8 +520,13 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
       }
     }
     if (!vs) continue;
-    LabResult lab{vs, &o, o.effective, read_result(o, kb), false};
+    LabResult lab{vs, &o, o.effective, read_result(o, kb), false, {}, false};
+    for (const auto& coding : o.code.codings) {
+      const CodeMeaning* m = kb.lookup(coding.system, coding.code);
+      if (m && m->code && lab.method.empty()) lab.method = m->code->method;
+    }
     if (vs->id == "aqp4") {
+      if (lab.method == "cell_based") lab.cell_based = true;
       for (const auto& coding : o.code.codings) {
         const CodeMeaning* m = kb.lookup(coding.system, coding.code);
         if (m && m->code && std::find(m->code->tags.begin(), m->code->tags.end(), "cell_based") != m->code->tags.end())
@@ -329,14 +535,43 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
       std::string text = detail::to_lower(o.code.text);
       for (const auto& coding : o.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
       if (detail::contains_any_word(text, vs->cell_based_text_patterns)) lab.cell_based = true;
+      if (lab.method.empty() && detail::contains_any_word(text, {"elisa", "immunoassay"})) lab.method = "elisa";
+      lab.low_positive = is_low_positive(lab, kb);
     }
     ctx.labs.push_back(lab);
   }
   std::stable_sort(ctx.labs.begin(), ctx.labs.end(), [](const LabResult& a, const LabResult& b) {
     return a.time.value_or(INT64_MIN) < b.time.value_or(INT64_MIN);
   });
+  // Issue 12 item 6: a recent hCG or pregnancy-status Observation; the latest pregnancy evidence decides.
+  const auto recent = static_cast<std::int64_t>(kb.threshold("pregnancy_test_recent_days")) * kDay;
+  for (const auto& lab : ctx.labs) {
+    const bool hcg = lab.value_set->id == "hcg", status = lab.value_set->id == "pregnancy_status";
+    if ((!hcg && !status) || !lab.time || *lab.time > input.now || *lab.time < input.now - recent) continue;
+    std::optional<bool> pregnant;
+    if (hcg && lab.value != ResultValue::indeterminate) pregnant = lab.value == ResultValue::positive;
+    if (status && lab.observation->value_concept) {
+      const fhir::Concept& v = *lab.observation->value_concept;
+      if (detail::concept_in(v, kb.value_set("not_pregnant"), kb, true)) pregnant = false;
+      else if (detail::concept_in(v, kb.value_set("pregnancy"), kb, false) ||
+               detail::contains_word(detail::to_lower(v.text), "pregnant"))
+        pregnant = true;
+    }
+    if (!pregnant) continue;
+    pregnancy_events.push_back(PregnancyEvent{
+        *lab.time, *pregnant,
+        std::string(hcg ? "hCG " : "pregnancy status ") + (*pregnant ? (hcg ? "positive" : "pregnant") : (hcg ? "negative" : "not pregnant")) +
+            " (Observation/" + detail::markdown_text(lab.observation->id) + ", " + detail::format_date(*lab.time) + ")"});
+  }
+  std::stable_sort(pregnancy_events.begin(), pregnancy_events.end(),
+                   [](const PregnancyEvent& a, const PregnancyEvent& b) { return a.time < b.time; });
+  if (!pregnancy_events.empty() && pregnancy_events.back().pregnant) {
+    ctx.pregnant = true;
+    ctx.pregnancy_evidence = pregnancy_events.back().evidence;
+  }
   // nmosd-knowledge.md §1.3: "any earlier positive makes the patient AQP4-positive, whatever later results say".
   const LabResult* first_positive = nullptr;
+  bool confirmed_positive = false;
   std::size_t negatives = 0;
   for (const auto& lab : ctx.labs) {
     if (lab.value_set->id == "mog") {
@@ -349,6 +584,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
     if (lab.value_set->id != "aqp4") continue;
     if (lab.cell_based && lab.value != ResultValue::indeterminate) ctx.aqp4_cell_based = true;
     if (lab.value == ResultValue::positive && !first_positive) first_positive = &lab;
+    if (lab.value == ResultValue::positive && !lab.low_positive) confirmed_positive = true;
     if (lab.value == ResultValue::negative) ++negatives;
   }
   auto lab_line = [](const LabResult& lab, const char* what) {
@@ -357,7 +593,17 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   };
   if (first_positive) {
     ctx.aqp4 = Serostatus::positive;
-    ctx.aqp4_evidence.push_back(lab_line(*first_positive, "positive"));
+    ctx.aqp4_low_positive_only = !confirmed_positive;
+    const LabResult* shown = first_positive;
+    for (const auto& lab : ctx.labs) {  // the first confirmed positive, when there is one
+      if (confirmed_positive && lab.value_set->id == "aqp4" && lab.value == ResultValue::positive && !lab.low_positive) {
+        shown = &lab;
+        break;
+      }
+    }
+    ctx.aqp4_evidence.push_back(lab_line(*shown, shown->low_positive
+                                                     ? "low-positive, not by cell-based assay: confirm by cell-based assay"
+                                                     : shown->cell_based ? "positive, cell-based assay" : "positive"));
     if (negatives > 0)
       ctx.aqp4_evidence.push_back(
           std::to_string(negatives) +
@@ -403,15 +649,25 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   }
 
   // Attack and relapse signals (knowledge report, "Attack and relapse signals").
+  // Issue 12 item 7: a relapse is dated by the event (the later of its onset and recordedDate: an onset copied from
+  // the original diagnosis is not the relapse), and an NMOSD Condition recorded later than the diagnosis is an attack.
+  const auto min_after_dx = static_cast<std::int64_t>(kb.threshold("relapse_min_days_after_diagnosis")) * kDay;
   for (const fhir::Condition* c : ctx.nmosd_conditions) {
-    if (c->clinical_status == "recurrence" || c->clinical_status == "relapse") {
-      const std::int64_t t = c->onset ? *c->onset : c->recorded ? *c->recorded : input.now;
-      ctx.attacks.push_back(AttackEvent{t, true, false,
-                                        "NMOSD relapse recorded (Condition/" + c->id + ", clinical status " +
-                                            c->clinical_status + ", " + detail::format_date(t) + ")"});
+    const bool relapse_status = c->clinical_status == "recurrence" || c->clinical_status == "relapse";
+    const std::int64_t t = std::max(c->onset.value_or(INT64_MIN), c->recorded.value_or(INT64_MIN));
+    if (relapse_status) {
+      const std::int64_t when = t == INT64_MIN ? input.now : t;
+      ctx.attacks.push_back(AttackEvent{when, true, false,
+                                        "NMOSD relapse recorded (Condition/" + detail::markdown_text(c->id) +
+                                            ", clinical status " + c->clinical_status + ", " +
+                                            detail::format_date(when) + ")"});
+    } else if (ctx.nmosd_first && c->onset && *c->onset >= *ctx.nmosd_first + min_after_dx) {
+      ctx.attacks.push_back(AttackEvent{*c->onset, true, false,
+                                        "NMOSD attack recorded later than the diagnosis (Condition/" +
+                                            detail::markdown_text(c->id) + ", onset " +
+                                            detail::format_date(*c->onset) + ")"});
     }
   }
-  const auto min_after_dx = static_cast<std::int64_t>(kb.threshold("relapse_min_days_after_diagnosis")) * kDay;
   for (const auto& u : ctx.chart) {
     if (u.use->status == "entered-in-error" || u.use->status == "cancelled" || !u.start) continue;
     std::string route;
@@ -421,6 +677,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
         *u.start, relapse, true,
         "High-dose methylprednisolone (" + u.reference() + ", " + detail::format_date(*u.start) + ", " + route + ")"});
   }
+  meningococcal_status(ctx, record, kb);
   std::stable_sort(ctx.attacks.begin(), ctx.attacks.end(),
                    [](const AttackEvent& a, const AttackEvent& b) { return a.time < b.time; });
   return ctx;

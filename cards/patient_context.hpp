@@ -23,6 +23,8 @@ struct LabResult {
   fhir::Time time;
   ResultValue value = ResultValue::indeterminate;
   bool cell_based = false;  // AQP4 only
+  std::string method;       // of the code (cell_based | elisa | unspecified), "" when not known
+  bool low_positive = false;  // positive, not cell-based, and low (words or value / cut-off below the threshold)
 };
 
 /// A medication of a known agent: from the chart, or a draft order under judgement.
@@ -51,6 +53,7 @@ struct PatientContext {
 
   bool nmosd = false;
   std::vector<const fhir::Condition*> nmosd_conditions;
+  std::string nmosd_evidence;  // Markdown line for the first counted NMOSD Condition (says when it matched by text)
   fhir::Time nmosd_first;  // earliest onset/recorded of a counted NMOSD Condition
   bool ms = false;
   bool mogad = false;
@@ -58,6 +61,7 @@ struct PatientContext {
   Serostatus aqp4 = Serostatus::unknown;
   std::vector<LabResult> labs;  // every counted result of a lab value set, oldest first
   bool aqp4_cell_based = false;
+  bool aqp4_low_positive_only = false;  // every positive AQP4 result is a low-positive non-cell-based one (item 3)
   bool mog_tested = false;
   Serostatus mog = Serostatus::unknown;  // any positive → positive; else negative when a negative exists
 
@@ -67,6 +71,14 @@ struct PatientContext {
 
   bool pregnant = false;
   std::string pregnancy_evidence;
+  bool pregnancy_planned = false;  // issue 12 item 6: a reason for NMOSD-15 counselling, not a pregnancy
+  std::string pregnancy_planned_evidence;
+  // Issue 12 item 4: meningococcal protection for a complement-inhibitor patient (ACIP windows), doses given at
+  // least `vaccination_min_days_before` ago; the lines say what is missing or does not count.
+  bool men_acwy_protected = false;
+  bool men_b_protected = false;
+  std::vector<std::string> meningococcal_evidence;
+
   std::optional<int> age_years;
   std::string sex;
 
@@ -74,6 +86,12 @@ struct PatientContext {
 
   /// Active chart uses of an agent of `cls`.
   std::vector<const AgentUse*> active_of(AgentClass cls) const;
+  /// The active chart use of `agent` (not for another condition); nullptr when the patient does not receive it.
+  const AgentUse* receiving(const Agent& agent) const;
+  /// The first relapse while `use` covered it (started before, not ended); nullptr when none.
+  const AttackEvent* relapse_on(const AgentUse& use) const;
+  /// A relapse happened on `agent` (issue 12 item 11: treatment failure).
+  bool failed(const Agent& agent) const;
   /// Latest counted result of `value_set_id` taken in [now - lookback, now]; nullptr when none.
   const LabResult* latest_lab(std::string_view value_set_id, std::int64_t lookback_seconds) const;
 };

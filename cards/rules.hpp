@@ -24,5 +24,6 @@ void nmosd_12_seronegative_work_up(const RuleEnv& env, std::vector<Card>& out);
 void nmosd_13_approved_agent_without_aqp4_positive(const RuleEnv& env, std::vector<Card>& out);
 void nmosd_14_pregnancy_on_teratogen(const RuleEnv& env, std::vector<Card>& out);
 void nmosd_15_childbearing_potential_on_teratogen(const RuleEnv& env, std::vector<Card>& out);
+void nmosd_16_relapse_on_high_efficacy_agent(const RuleEnv& env, std::vector<Card>& out);
 
 }  // namespace nmo::cards::detail

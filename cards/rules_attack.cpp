@@ -16,6 +16,13 @@ const fhir::Coding apheresis_coding(const KnowledgeBase& kb) {
   return fhir::Coding{c->system, c->code, c->display};
 }
 
+// The attack-dose steroid (methylprednisolone; load_knowledge() guarantees one is marked).
+std::string attack_steroid_name(const KnowledgeBase& kb) {
+  for (const auto& a : kb.agents())
+    if (a.acute_attack_steroid) return a.name;
+  return "Steroid";
+}
+
 }  // namespace
 
 // NEMOS II (Kümpfel 2024): "IV methylprednisolone 1 g/day for 3–5 days; early plasma exchange or
@@ -28,7 +35,7 @@ void nmosd_09_acute_attack_treatment(const RuleEnv& env, std::vector<Card>& out)
     if (!attack_dose_steroid(draft, env.kb, &route)) continue;
     std::vector<std::string> evidence{"Drafted " + draft.agent->name + " at attack dose (" + draft.reference() + ", " +
                                       route + ")"};
-    Card card = make_card(env, "NMOSD-09", draft.reference(), evidence);
+    Card card = make_card(env, "NMOSD-09", draft.reference(), evidence, {}, draft.agent->name);
     const RuleText& rule = env.kb.rule("NMOSD-09");
     const fhir::Coding plex = apheresis_coding(env.kb);
     add_suggestion(card, rule.suggestions.at(0), false,
@@ -63,7 +70,8 @@ void nmosd_10_steroids_without_plasma_exchange(const RuleEnv& env, std::vector<C
     if (!p.performed || *p.performed >= course->time) return;
   }
   Card card =
-      make_card(env, "NMOSD-10", "", {course->evidence, "No plasma exchange or immunoadsorption recorded since"});
+      make_card(env, "NMOSD-10", "", {course->evidence, "No plasma exchange or immunoadsorption recorded since"}, {},
+                attack_steroid_name(env.kb));
   const fhir::Coding plex = apheresis_coding(env.kb);
   add_suggestion(card, env.kb.rule("NMOSD-10").suggestions.at(0), false,
                  {create_service_order(env, &plex, "Plasma exchange / immunoadsorption for NMOSD attack",
@@ -81,16 +89,10 @@ void nmosd_11_refractory_disease(const RuleEnv& env, std::vector<Card>& out) {
   std::vector<std::string> evidence;
   for (const auto& u : ctx.chart) {
     const auto cls = u.agent->agent_class;
-    if ((cls != AgentClass::approved && cls != AgentClass::high_efficacy) || !u.start) continue;
-    const std::optional<std::int64_t> end =
-        u.end ? u.end : (u.active ? std::optional<std::int64_t>(ctx.now) : std::nullopt);
-    if (!end) continue;
-    for (const auto& ev : ctx.attacks) {
-      if (ev.relapse && ev.time >= *u.start && ev.time <= *end && failed.insert(u.agent).second) {
-        evidence.push_back("Relapse on " + u.agent->name + " (" + u.reference() + "): " + ev.evidence);
-        break;
-      }
-    }
+    if (cls != AgentClass::approved && cls != AgentClass::high_efficacy) continue;
+    const AttackEvent* ev = ctx.relapse_on(u);
+    if (ev && failed.insert(u.agent).second)
+      evidence.push_back("Relapse on " + u.agent->name + " (" + u.reference() + "): " + ev->evidence);
   }
   if (static_cast<double>(failed.size()) < env.kb.threshold("refractory_min_agents")) return;
   Card card = make_card(env, "NMOSD-11", "", evidence);
@@ -106,13 +108,32 @@ void nmosd_11_refractory_disease(const RuleEnv& env, std::vector<Card>& out) {
 // §2.8). Table §3: patient-view, all AQP4 negative, no MOG or no cell-based AQP4 result.
 void nmosd_12_seronegative_work_up(const RuleEnv& env, std::vector<Card>& out) {
   const auto& ctx = env.ctx;
-  if (!rule_applies(env, "NMOSD-12") || !ctx.nmosd || ctx.aqp4 != Serostatus::negative) return;
+  if (!rule_applies(env, "NMOSD-12") || !ctx.nmosd || ctx.aqp4 == Serostatus::positive) return;
+  const RuleText& rule = env.kb.rule("NMOSD-12");
+  // Issue 12 item 8: MOG-IgG positive with AQP4-IgG negative: reconsider MOGAD; no AQP4+-only agent is offered.
+  if (ctx.mog == Serostatus::positive) {
+    std::vector<std::string> evidence;
+    for (const auto& lab : ctx.labs)
+      if (lab.value_set->id == "mog" && lab.value == ResultValue::positive)
+        evidence.push_back("MOG-IgG positive (Observation/" + markdown_text(lab.observation->id) +
+                           (lab.time ? ", " + format_date(*lab.time) : std::string()) + ")");
+    evidence.insert(evidence.end(), ctx.aqp4_evidence.begin(), ctx.aqp4_evidence.end());
+    if (ctx.aqp4 == Serostatus::unknown) evidence.push_back("No AQP4-IgG result found");
+    if (ctx.mogad) evidence.push_back("MOGAD is also recorded");
+    Card card = make_card(env, "NMOSD-12", "mog", evidence, "mog_positive");
+    add_suggestion(card, rule.suggestions.at(2), false,
+                   {create_service_order(env, nullptr, "Neuroimmunology review: MOG-IgG positive, reconsider MOGAD",
+                                         "Neuroimmunology referral")},
+                   "any");
+    out.push_back(std::move(card));
+    return;
+  }
+  if (ctx.aqp4 != Serostatus::negative) return;
   if (ctx.mog_tested && ctx.aqp4_cell_based) return;
   std::vector<std::string> evidence = ctx.aqp4_evidence;
   if (!ctx.aqp4_cell_based) evidence.push_back("No cell-based AQP4-IgG result found");
   if (!ctx.mog_tested) evidence.push_back("No MOG-IgG result found");
   Card card = make_card(env, "NMOSD-12", "", evidence);
-  const RuleText& rule = env.kb.rule("NMOSD-12");
   if (!ctx.aqp4_cell_based)
     add_suggestion(card, rule.suggestions.at(0), true,
                    {create_lab_order(env, env.kb.value_set("aqp4"), "AQP4-IgG by cell-based assay")}, "any");

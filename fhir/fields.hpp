@@ -79,6 +79,9 @@ inline constexpr N kRoute = "route";
 // Observation
 inline constexpr N kIssued = "issued";
 inline constexpr N kInterpretation = "interpretation";
+inline constexpr N kReferenceRange = "referenceRange";
+inline constexpr N kLow = "low";
+inline constexpr N kHigh = "high";
 inline constexpr N kValueQuantity = "valueQuantity";
 inline constexpr N kValueCodeableConcept = "valueCodeableConcept";
 inline constexpr N kValueString = "valueString";

@@ -85,6 +85,10 @@ struct Observation {
   std::optional<bool> value_boolean;
   std::optional<double> value_ratio_denominator;  // titer 1:N as a Ratio: denominator / numerator (numerator 1 if absent)
   std::vector<Concept> interpretation;
+  // The first referenceRange: the range a quantity is read against (issue 12 item 3).
+  std::optional<double> reference_low;
+  std::optional<double> reference_high;
+  std::string reference_text;
 };
 
 struct Immunization {

@@ -558,6 +558,22 @@ Status Reader::read_observation(const Value& r, const std::string& path) {
     if (auto e = read_time(r, f::kIssued, path, o.effective)) return e;
   }
   if (auto e = read_concepts(r, f::kInterpretation, path, o.interpretation)) return e;
+  if (const Value* ranges = find(r, f::kReferenceRange)) {
+    const std::string rp = path_member(path, f::kReferenceRange);
+    if (!ranges->IsArray()) return malformed(rp, "expected an array");
+    if (!ranges->Empty()) {
+      const Value& range = (*ranges)[0];
+      const std::string p0 = path_index(rp, 0);
+      if (!range.IsObject()) return malformed(p0, "expected a referenceRange object");
+      for (auto [name, out] : {std::pair{f::kLow, &o.reference_low}, std::pair{f::kHigh, &o.reference_high}}) {
+        const Value* bound = find(range, name);
+        if (!bound) continue;
+        if (!bound->IsObject()) return malformed(path_member(p0, name), "expected a Quantity object");
+        if (auto e = read_number(*bound, f::kValue, path_member(p0, name), *out)) return e;
+      }
+      if (auto e = read_string(range, f::kText, p0, o.reference_text)) return e;
+    }
+  }
 
   // FHIR Observation.value[x]: "only one of these" — two forms at once is malformed, not a choice to make.
   int forms = 0;

@@ -95,5 +95,9 @@ BOOST_AUTO_TEST_CASE(golden_sandbox_dstu2_medication_order) { check_golden("sand
 BOOST_AUTO_TEST_CASE(golden_interferon_beta_drafted) { check_golden("nmosd_interferon_beta_drafted"); }
 BOOST_AUTO_TEST_CASE(golden_ms_on_natalizumab_is_empty) { check_golden("ms_on_natalizumab_without_nmosd"); }
 BOOST_AUTO_TEST_CASE(golden_relapse_on_azathioprine) { check_golden("relapse_on_azathioprine"); }
+BOOST_AUTO_TEST_CASE(golden_low_positive_elisa_in_ms_is_a_warning) { check_golden("ms_low_positive_elisa_on_natalizumab"); }
+BOOST_AUTO_TEST_CASE(golden_already_on_eculizumab_offers_to_cancel_the_draft) {
+  check_golden("aqp4_positive_on_eculizumab_methotrexate_drafted");
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,8 +35,16 @@ BOOST_AUTO_TEST_CASE(patient_view_aqp4_positive_on_azathioprine_flags_older_agen
   const auto cards = run("aqp4_positive_on_azathioprine");
   BOOST_TEST(ids(cards) == "NMOSD-03");
   const Card& c = card_of(cards, "NMOSD-03");
-  BOOST_TEST(indicator_name(c.indicator) == "info");
-  BOOST_TEST(c.suggestions.empty());  // patient-view: review only
+  // Issue 12 item 13: a warning naming the agent, a draft per fitting formulary agent, the current order untouched.
+  BOOST_TEST(indicator_name(c.indicator) == "warning");
+  BOOST_TEST(c.summary == "Azathioprine for AQP4+ NMOSD while newer approved agents are available.");
+  BOOST_TEST(c.selection_behavior == "at-most-one");
+  BOOST_TEST(c.suggestions.size() == knowledge().formulary().size());
+  for (const auto& s : c.suggestions) {
+    BOOST_REQUIRE(s.actions.size() == 1u);
+    BOOST_TEST(s.actions[0].type == "create");
+    BOOST_TEST(s.actions[0].resource_json.find("\"status\":\"draft\"") != std::string::npos);
+  }
   BOOST_TEST(c.override_reasons.size() == 4u);
   BOOST_TEST(c.detail.find("Azathioprine (MedicationRequest/aza-1") != std::string::npos);
 }

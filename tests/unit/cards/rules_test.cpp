@@ -137,17 +137,23 @@ BOOST_AUTO_TEST_CASE(nmosd_06_recent_or_partial_vaccination_is_not_enough) {
   acwy.id = "acwy";
   acwy.status = "completed";
   acwy.vaccine.codings.push_back({"http://hl7.org/fhir/sid/cvx", "203", ""});
-  acwy.occurrence = utc(2026, 1, 1);
+  acwy.occurrence = utc(2025, 11, 1);
+  r.immunizations.push_back(acwy);
+  acwy.id = "acwy-2";
+  acwy.occurrence = utc(2026, 1, 1);  // 2-dose primary series >= 8 weeks apart (ACIP, issue 12 item 4)
   r.immunizations.push_back(acwy);
   nmo::fhir::Immunization menb = acwy;
   menb.id = "menb";
-  menb.vaccine.codings[0].code = "162";
-  menb.occurrence = utc(2026, 11, 20);  // 4 days ago
+  menb.vaccine.codings[0].code = "163";  // MenB-4C: 2 doses >= 1 month apart
+  menb.occurrence = utc(2026, 9, 1);
+  r.immunizations.push_back(menb);
+  menb.id = "menb-2";
+  menb.occurrence = utc(2026, 11, 20);  // 4 days ago: does not count yet
   r.immunizations.push_back(menb);
   auto cards = eval(hook_input(Hook::order_select, {"MedicationRequest/request-123"}), r);
   BOOST_REQUIRE(fired(cards, "NMOSD-06"));
   BOOST_TEST(card_of(cards, "NMOSD-06").suggestions.size() == 1u);  // MenB only
-  r.immunizations[1].occurrence = utc(2026, 10, 1);
+  r.immunizations[3].occurrence = utc(2026, 10, 1);
   BOOST_TEST(!fired(eval(hook_input(Hook::order_select, {"MedicationRequest/request-123"}), r), "NMOSD-06"));
 }
 
@@ -175,7 +181,7 @@ BOOST_AUTO_TEST_CASE(nmosd_08_low_igg_warns_and_normal_igg_is_silent) {
   BOOST_REQUIRE(fired(cards, "NMOSD-08"));
   const Card& c = card_of(cards, "NMOSD-08");
   BOOST_TEST(indicator_name(c.indicator) == "warning");
-  BOOST_TEST(c.summary == knowledge().rule("NMOSD-08").summary_low);
+  BOOST_TEST(c.summary == detail::fill(knowledge().rule("NMOSD-08").summary_low, "{agent}", "Rituximab"));
   r.observations[1].value_quantity = 9.5;
   BOOST_TEST(!fired(eval(hook_input(Hook::patient_view), r), "NMOSD-08"));
 }
@@ -225,10 +231,13 @@ BOOST_AUTO_TEST_CASE(nmosd_11_relapse_on_one_high_efficacy_agent_is_not_refracto
 
 BOOST_AUTO_TEST_CASE(nmosd_12_mog_tested_but_no_cell_based_aqp4_suggests_only_the_retest) {
   auto r = nmosd_patient("Negative");
+  r.observations[0].code.codings[0].code = "61430-5";  // an ELISA
   r.observations.push_back(lab_result("mog", "91545-4", utc(2021, 3, 12)));
   const auto cards = eval(hook_input(Hook::patient_view), r);
   BOOST_REQUIRE(fired(cards, "NMOSD-12"));
   BOOST_TEST(card_of(cards, "NMOSD-12").suggestions.size() == 1u);
+  r.observations[0].code.codings[0].code = "43638-6";  // a cell-based assay (issue 12 item 3): nothing to reorder
+  BOOST_TEST(!fired(eval(hook_input(Hook::patient_view), r), "NMOSD-12"));
   BOOST_TEST(!fired(eval(hook_input(Hook::patient_view), nmosd_patient("Positive")), "NMOSD-12"));
 }
 

@@ -62,6 +62,15 @@ BOOST_AUTO_TEST_CASE(observation_with_two_value_forms_is_rejected) {
   BOOST_TEST(problem_of("observation_with_two_values.json").path == "prefetch.conditions.entry[0].resource.value[x]");
 }
 
+BOOST_AUTO_TEST_CASE(reference_range_of_the_wrong_shape_is_rejected_with_its_path) {
+  const std::string obs = R"({"resourceType":"Observation","id":"o","status":"final","valueQuantity":{"value":4},)";
+  BOOST_TEST(problem_of_json(obs + R"("referenceRange":{"high":{"value":3}}})").path ==
+             "prefetch.x.referenceRange");
+  BOOST_TEST(problem_of_json(obs + R"("referenceRange":[{"high":3}]})").path == "prefetch.x.referenceRange[0].high");
+  BOOST_TEST(problem_of_json(obs + R"("referenceRange":[{"high":{"value":"3"}}]})").path ==
+             "prefetch.x.referenceRange[0].high.value");
+}
+
 BOOST_AUTO_TEST_CASE(dose_value_that_is_a_string_is_rejected) {
   BOOST_TEST(problem_of("dose_value_is_a_string.json").path ==
              "prefetch.conditions.entry[0].resource.dosageInstruction[0].doseAndRate[0].doseQuantity.value");

@@ -189,6 +189,10 @@ BOOST_AUTO_TEST_CASE(observation_every_value_form_is_read) {
   BOOST_TEST(q.effective.value() == 1641211200);  // issued
   BOOST_REQUIRE(q.interpretation.size() == 1u);   // single-object interpretation
   BOOST_TEST(q.interpretation[0].codings[0].code == "H");
+  BOOST_TEST(q.reference_low.value() == 0.0);  // the first referenceRange
+  BOOST_TEST(q.reference_high.value() == 3.0);
+  BOOST_TEST(q.reference_text == "<3.0 U/mL");
+  BOOST_TEST(!s.reference_high.has_value());
 
   BOOST_TEST(by_id(r.observations, "quantity-code-only").value_unit == "mg/dL");
   BOOST_TEST(by_id(r.observations, "boolean").value_boolean.value() == true);
