@@ -57,6 +57,7 @@ BOOST_AUTO_TEST_CASE(agrees_with_parse_json_on_every_limit_and_error) {
   check_same(R"({"context":{"draftOrders":{"entry":[{"x":1}]}}})", shallow);
   check_same(R"({"context":{"draftOrders":{"entry":[{},{},{},{"resource":{"id":"a","id":"b"}}]}}})");
   check_same(R"({"hook":"patient-view","hook":"order-sign"})");
+  check_same(R"({"b":1,"a":1,"c":{"z":1,"y":2,"z":3},"b":2,"a":2})");  // two names twice: the first in order
   check_same("{\"a\":\"\xC3\x28\"}");
   check_same("{\"\xFF\":1}");
   check_same(R"({"value":1e400})");
@@ -84,6 +85,15 @@ BOOST_AUTO_TEST_CASE(agrees_with_parse_json_on_every_limit_and_error) {
   check_same(R"({"a":"123456789"})", strings);
   check_same(R"({"123456789":1})", strings);
   check_same(R"({"deep":{"123456789":1}})", strings);
+}
+
+BOOST_AUTO_TEST_CASE(of_two_duplicate_names_the_first_in_sort_order_is_named_in_small_and_large_objects) {
+  std::string small = R"({"b":1,"a":1,"b":2,"a":2})";
+  BOOST_TEST(parse_json_in_place(small).problem().path == "a");
+  std::string large = "{";
+  for (int i = 0; i < 40; ++i) large += "\"k" + std::to_string(i) + "\":1,";
+  large += R"("k7":2,"k3":2})";
+  BOOST_TEST(parse_json_in_place(large).problem().path == "k3");
 }
 
 BOOST_AUTO_TEST_CASE(strings_point_into_the_text_and_values_into_the_arena) {
