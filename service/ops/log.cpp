@@ -1,5 +1,7 @@
 #include "service/ops/log.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -142,6 +144,11 @@ class Writer {
   static constexpr auto kIdleWake = std::chrono::milliseconds(100);  // a missed wake-up costs at most this
 
   void run() {
+    // Signals are for the threads that wait for them (the service's sigwait): never delivered here, whenever this
+    // thread was started.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     std::string batch;
     for (;;) {
       batch.clear();
