@@ -1,7 +1,8 @@
 // Engine benchmarks (issue #7): parse → PatientRecord → evaluate → write, each alone and all together, on a
 // typical chart (30 resources), a heavy chart (500) and a series from 10 to 2,000 resources whose fitted
 // complexity (Google Benchmark's Complexity(oN)) shows the cost grows linearly. Fixtures: chart.hpp
-// (deterministic). `call_hook` is the service's whole request path minus HTTP (validation included).
+// (deterministic). `call_hook` is the service's whole request path minus HTTP (validation included). `parse` is
+// fhir::parse_json (copying); `parse_in_place` and `pipeline` parse as begin_hook does (issue 14).
 // Run: build/<dir>/tests/bench/bench_engine [--benchmark_filter=typical]
 
 #include <benchmark/benchmark.h>
