@@ -121,7 +121,9 @@ const char* indicator_name(Indicator indicator) {
 }
 
 std::string write_response(const std::vector<Card>& cards) {
-  rapidjson::StringBuffer buf;
+  // Reused by the thread, so that it keeps the capacity of earlier answers instead of growing from 256 bytes.
+  thread_local rapidjson::StringBuffer buf;
+  buf.Clear();
   JsonWriter w(buf);
   w.StartObject();
   key(w, "cards");
@@ -129,7 +131,9 @@ std::string write_response(const std::vector<Card>& cards) {
   for (const auto& c : cards) card(w, c);
   w.EndArray();
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  std::string out(buf.GetString(), buf.GetSize());
+  if (out.size() > (1u << 20)) buf = rapidjson::StringBuffer();  // an outsized answer's buffer is not kept
+  return out;
 }
 
 }  // namespace nmo::cards

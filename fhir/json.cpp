@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -48,7 +49,13 @@ class LimitingHandler {
   }
   bool Key(const char* str, SizeType length, bool copy) {
     Frame& top = frames_[depth_ - 1];
-    top.key.assign(str, std::min<std::size_t>(length, kMaxKeyInPath));
+    const std::size_t kept = std::min<std::size_t>(length, kMaxKeyInPath);
+    if (copy) {  // the reader's buffer is reused for the next string: keep a copy
+      top.copy.assign(str, kept);
+      top.key = top.copy;
+    } else {  // in situ: the name stays where it lies
+      top.key = std::string_view(str, kept);
+    }
     if (length > limits_.max_string_bytes) return fail("JSON member name longer than the limit");
     return doc_.Key(str, length, copy);
   }
@@ -85,7 +92,8 @@ class LimitingHandler {
   struct Frame {
     bool object = false;
     std::size_t count = 0;  // arrays: items seen so far
-    std::string key;        // objects: the current member's name (kept for the error path only)
+    std::string_view key;   // objects: the current member's name (kept for the error path only)...
+    std::string copy;       // ...held here when the reader does not parse in situ
   };
 
   // Called before each value: counts array items.
@@ -103,7 +111,7 @@ class LimitingHandler {
     Frame& f = frames_[depth_++];
     f.object = object;
     f.count = 0;
-    f.key.clear();
+    f.key = {};
     return true;
   }
 
@@ -130,6 +138,7 @@ std::optional<Problem> reject_duplicate_keys(const rapidjson::Value& root) {
     std::size_t index;
   };
   constexpr std::size_t kNoParent = std::numeric_limits<std::size_t>::max();
+  constexpr rapidjson::SizeType kPairwise = 12;  // up to this many members, n²/2 comparisons beat a sort
   std::vector<Node> nodes{{&root, kNoParent, nullptr, 0}};
   std::vector<std::string_view> names;
 
@@ -148,10 +157,22 @@ std::optional<Problem> reject_duplicate_keys(const rapidjson::Value& root) {
     const rapidjson::Value& v = *nodes[i].value;
     if (v.IsObject()) {
       if (v.MemberCount() > 1) {
-        names.clear();
-        for (const auto& m : v.GetObject()) names.push_back(string_of(m.name));
-        std::sort(names.begin(), names.end());
-        if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end()) {
+        std::optional<std::string_view> dup;
+        if (v.MemberCount() <= kPairwise) {  // most FHIR objects: a few members, compared pairwise without sorting
+          const auto begin = v.MemberBegin(), end = v.MemberEnd();
+          for (auto a = begin; a != end; ++a) {
+            for (auto b = begin; b != a; ++b) {
+              const std::string_view name = string_of(a->name);
+              if (name == string_of(b->name) && (!dup || name < *dup)) dup = name;  // the first in sort order
+            }
+          }
+        } else {
+          names.clear();
+          for (const auto& m : v.GetObject()) names.push_back(string_of(m.name));
+          std::sort(names.begin(), names.end());
+          if (auto it = std::adjacent_find(names.begin(), names.end()); it != names.end()) dup = *it;
+        }
+        if (dup) {
           return make_problem(ProblemKind::invalid, path_member(path_of(i), *dup), "duplicate JSON member name",
                               "duplicate member name in object");
         }
@@ -172,17 +193,17 @@ std::optional<Problem> reject_duplicate_keys(const rapidjson::Value& root) {
 
 }  // namespace
 
-Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& limits) {
+namespace {
+
+// The checks before parsing; on success `skipped` is the length of a byte order mark to skip (0 or 3).
+std::optional<Problem> check_text(std::string_view text, const JsonLimits& limits, std::size_t& skipped) {
   if (text.size() > limits.max_bytes) {
     return make_problem(ProblemKind::too_large, "", "JSON document larger than the limit",
                         "document of " + std::to_string(text.size()) + " bytes");
   }
   // RFC 8259 §8.1: "implementations ... MAY ignore the presence of a byte order mark".
-  std::size_t skipped = 0;
-  if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) {
-    text.remove_prefix(3);
-    skipped = 3;
-  }
+  skipped = text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+  text.remove_prefix(skipped);
   // The reader stops at a NUL byte as if at the end; a raw NUL is never valid JSON text (RFC 8259 §7 requires
   // control characters in strings to be escaped), so reject it rather than ignore what follows.
   if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
@@ -190,14 +211,19 @@ Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& 
     return make_problem(ProblemKind::invalid, "", "invalid JSON at byte " + std::to_string(offset) + ": NUL byte",
                         "NUL byte in JSON text");
   }
+  return std::nullopt;
+}
 
-  rapidjson::Document doc;
+// Runs the reader with `flags` over `stream` into `doc` through the limits; then rejects duplicate names.
+template <unsigned kExtraFlags, bool kValidate = true, class Stream>
+Result<rapidjson::Document> parse_stream(Stream& stream, rapidjson::Document&& doc, const JsonLimits& limits,
+                                         std::size_t skipped) {
   LimitingHandler handler(doc, limits);
   rapidjson::ParseResult result;
   auto generate = [&](rapidjson::Document&) {
-    rapidjson::MemoryStream stream(text.data(), text.size());
     rapidjson::Reader reader;
-    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+    constexpr unsigned kFlags =
+        rapidjson::kParseIterativeFlag | (kValidate ? unsigned{rapidjson::kParseValidateEncodingFlag} : 0u) | kExtraFlags;
     result = reader.Parse<kFlags>(stream, handler);
     return !result.IsError();
   };
@@ -213,6 +239,46 @@ Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& 
   }
   if (auto dup = reject_duplicate_keys(doc)) return std::move(*dup);
   return Result<rapidjson::Document>(std::move(doc));
+}
+
+}  // namespace
+
+Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& limits) {
+  std::size_t skipped = 0;
+  if (auto p = check_text(text, limits, skipped)) return std::move(*p);
+  text.remove_prefix(skipped);
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  return parse_stream<0>(stream, rapidjson::Document(), limits, skipped);
+}
+
+namespace {
+
+// True when every byte is below 0x80, read a word at a time. ASCII text is valid UTF-8 (and the reader writes
+// the UTF-8 of \u escapes itself, checking surrogates whatever the flags), so its validation can be skipped.
+bool is_ascii(std::string_view text) {
+  std::uint64_t any = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    any |= word;
+  }
+  for (; i < text.size(); ++i) any |= static_cast<unsigned char>(text[i]);
+  return (any & 0x8080808080808080ull) == 0;
+}
+
+}  // namespace
+
+Result<rapidjson::Document> parse_json_in_place(std::string& text, const JsonLimits& limits,
+                                                rapidjson::Document::AllocatorType* arena) {
+  std::size_t skipped = 0;
+  if (auto p = check_text(text, limits, skipped)) return std::move(*p);
+  // The in-situ stream ends at the NUL that std::string keeps after its last byte (none inside: checked above).
+  rapidjson::InsituStringStream stream(text.data() + skipped);
+  if (is_ascii(std::string_view(text).substr(skipped))) {
+    return parse_stream<rapidjson::kParseInsituFlag, false>(stream, rapidjson::Document(arena), limits, skipped);
+  }
+  return parse_stream<rapidjson::kParseInsituFlag>(stream, rapidjson::Document(arena), limits, skipped);
 }
 
 std::string path_member(std::string_view parent, std::string_view name) {

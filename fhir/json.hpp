@@ -26,6 +26,13 @@ struct JsonLimits {
 /// Thread-safe; the document owns its memory.
 Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& limits = {});
 
+/// The same parse, limits and Problems, in place (RapidJSON in-situ parsing): strings and member names are decoded
+/// where they lie in `text`, which is overwritten, and the document points into it instead of holding copies.
+/// `text` must outlive the document, and so must `arena` when given (the allocator of the document's values,
+/// e.g. a MemoryPoolAllocator over a reused buffer; null: the document's own). Thread-safe.
+Result<rapidjson::Document> parse_json_in_place(std::string& text, const JsonLimits& limits = {},
+                                                rapidjson::Document::AllocatorType* arena = nullptr);
+
 /// Appends ".name" or "[i]" to a JSON path.
 std::string path_member(std::string_view parent, std::string_view name);
 std::string path_index(std::string_view parent, std::size_t index);

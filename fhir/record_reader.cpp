@@ -1,5 +1,6 @@
 #include "fhir/record_reader.hpp"
 
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -32,11 +33,18 @@ std::string_view view(const Value& v) {
 
 /// A member's value, or nullptr when absent or null (FHIR JSON has no nulls outside primitive arrays; a client
 /// that sends one means "no value").
+// A linear scan like Value::FindMember, which calls memcmp for every member of the same length; comparing the
+// first byte before it skips most of those calls (the profile's hottest function in reading a record).
 const Value* find(const Value& obj, std::string_view name) {
   if (!obj.IsObject()) return nullptr;
-  const auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
-  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+    const Value& key = it->name;
+    if (key.GetStringLength() != name.size()) continue;
+    const char* k = key.GetString();
+    if (!name.empty() && (k[0] != name[0] || std::memcmp(k, name.data(), name.size()) != 0)) continue;
+    return it->value.IsNull() ? nullptr : &it->value;
+  }
+  return nullptr;
 }
 
 std::string lower(std::string_view s) {

@@ -271,6 +271,11 @@ int serve(const Args& args) {
                {{"name", name}, {"why", "a Kubernetes service link, not a configuration key"}});
   }
   ops::log::set_pseudonym_salt(runtime.config.log_pseudonym_salt);
+  // Request threads queue their lines; one thread writes them. Stopped (every line written) on any return.
+  ops::log::start_writer();
+  struct StopWriter {
+    ~StopWriter() { ops::log::stop_writer(); }
+  } stop_writer;
   runtime.feedback_store = open_store(runtime, args.config);
   if (!runtime.feedback_store) {
     ops::log::write(ops::log::Level::error, "start_failed", {{"reason", "feedback store unavailable"}});

@@ -1,5 +1,6 @@
 #include "service/hook_call.hpp"
 
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <future>
@@ -136,7 +137,18 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
                                      std::int64_t now) {
   const auto start = Clock::now();
-  auto parsed = fhir::parse_json(body, runtime.json_limits);
+  // Parsed in situ (issue 14): strings stay in this thread's copy of the body instead of being copied into the
+  // document, whose values go to an arena over a reused buffer. Nothing read from the document outlives it.
+  thread_local std::string text;
+  thread_local std::array<char, 64 * 1024> arena_buffer;
+  text.assign(body);
+  rapidjson::MemoryPoolAllocator<> arena(arena_buffer.data(), arena_buffer.size());
+  struct Release {  // a large body's copy is not kept by the thread
+    ~Release() {
+      if (text.capacity() > (1u << 20)) std::string().swap(text);
+    }
+  } release;
+  auto parsed = fhir::parse_json_in_place(text, runtime.json_limits, &arena);
   if (!parsed) return parsed.problem();
   const rapidjson::Document& doc = *parsed;
   if (!doc.IsObject()) return invalid("", "the request body must be a JSON object");

@@ -257,10 +257,14 @@ void Router::handle(HttpRequest request, Responder done) const {
       done(refuse(*shared, auth::jwt::reason_code(outcome.reason)));
       return;
     }
-    if (outcome.unsigned_call) {
+    // Once a minute at most, with the number of such calls since the last line (issue 14).
+    static ops::log::Every unsigned_warning(std::chrono::minutes(1));
+    std::int64_t calls = 0;
+    if (outcome.unsigned_call && unsigned_warning.due(std::chrono::steady_clock::now(), calls)) {
       ops::log::write(ops::log::Level::warn, "unsigned_call",
                  {{"route", route_name(match(shared->target).route)},
-                  {"message", "development mode: accepted a call without a JWT from loopback"}});
+                  {"message", "development mode: accepted a call without a JWT from loopback"},
+                  {"count", calls}});
     }
     dispatch(std::move(*shared), outcome.unsigned_call ? "unsigned" : "jwt", done);
   });

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <map>
 
+#include "service/ops/log.hpp"
+
 namespace nmo::service::ops::metrics {
 namespace {
 
@@ -214,6 +216,9 @@ std::string render() {
   out += "# HELP nmo_metrics_dropped_total Observations not recorded because a metric family was full.\n";
   out += "# TYPE nmo_metrics_dropped_total counter\n";
   out += "nmo_metrics_dropped_total " + std::to_string(g_dropped.load(std::memory_order_relaxed)) + "\n";
+  out += "# HELP nmo_log_dropped_total Log lines not written because the log queue was full.\n";
+  out += "# TYPE nmo_log_dropped_total counter\n";
+  out += "nmo_log_dropped_total " + std::to_string(log::dropped_lines()) + "\n";
   return out;
 }
 

@@ -1,11 +1,13 @@
 // Engine benchmarks (issue #7): parse → PatientRecord → evaluate → write, each alone and all together, on a
 // typical chart (30 resources), a heavy chart (500) and a series from 10 to 2,000 resources whose fitted
 // complexity (Google Benchmark's Complexity(oN)) shows the cost grows linearly. Fixtures: chart.hpp
-// (deterministic). `call_hook` is the service's whole request path minus HTTP (validation included).
+// (deterministic). `call_hook` is the service's whole request path minus HTTP (validation included). `parse` is
+// fhir::parse_json (copying); `parse_in_place` and `pipeline` parse as begin_hook does (issue 14).
 // Run: build/<dir>/tests/bench/bench_engine [--benchmark_filter=typical]
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -124,6 +126,30 @@ void finish(benchmark::State& state, const Fixture& f) {
   state.counters["request_bytes"] = static_cast<double>(f.text.size());
 }
 
+// As begin_hook parses a request (service/hook_call.cpp): in situ, in a reused copy of the body, the values in an
+// arena over a reused buffer.
+struct InPlace {
+  std::string text;
+  std::array<char, 64 * 1024> buffer;
+};
+
+InPlace& scratch() {
+  static InPlace s;
+  return s;
+}
+
+void parse_in_place(benchmark::State& state, ChartHook hook) {
+  const Fixture& f = fixture(state.range(0), hook);
+  InPlace& in = scratch();
+  for (auto _ : state) {
+    in.text.assign(f.text);
+    rapidjson::MemoryPoolAllocator<> arena(in.buffer.data(), in.buffer.size());
+    auto doc = fhir::parse_json_in_place(in.text, {}, &arena);
+    benchmark::DoNotOptimize(doc);
+  }
+  finish(state, f);
+}
+
 void parse(benchmark::State& state, ChartHook hook) {
   const Fixture& f = fixture(state.range(0), hook);
   for (auto _ : state) {
@@ -164,12 +190,15 @@ void write(benchmark::State& state, ChartHook hook) {
   state.counters["response_bytes"] = static_cast<double>(f.response.size());
 }
 
-// parse + record + evaluate + write, as the service chains them.
+// parse + record + evaluate + write, as the service chains them (parsing in place, as begin_hook does).
 void pipeline(benchmark::State& state, ChartHook hook) {
   const Fixture& f = fixture(state.range(0), hook);
   const cards::KnowledgeBase& kb = *runtime().knowledge;
+  InPlace& in = scratch();
   for (auto _ : state) {
-    auto doc = fhir::parse_json(f.text);
+    in.text.assign(f.text);
+    rapidjson::MemoryPoolAllocator<> arena(in.buffer.data(), in.buffer.size());
+    auto doc = fhir::parse_json_in_place(in.text, {}, &arena);
     fhir::PatientRecord r;
     read_record(*doc, hook, r);
     auto s = cards::write_response(cards::evaluate(f.input, r, kb));
@@ -195,7 +224,8 @@ void call_hook(benchmark::State& state, ChartHook hook) {
 
 void register_all() {
   using Fn = void (*)(benchmark::State&, ChartHook);
-  const std::pair<const char*, Fn> stages[] = {{"parse", parse},       {"record", record},
+  const std::pair<const char*, Fn> stages[] = {{"parse", parse},       {"parse_in_place", parse_in_place},
+                                               {"record", record},
                                                {"evaluate", evaluate}, {"write", write},
                                                {"pipeline", pipeline}, {"call_hook", call_hook}};
   for (const auto& [name, fn] : stages) {
