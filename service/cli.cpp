@@ -25,6 +25,7 @@
 #include "service/auth/jwks.hpp"
 #include "service/auth/jwks_fetch.hpp"
 #include "service/feedback/feedback_store.hpp"
+#include "service/feedback/quiet_book.hpp"
 #include "service/fetch/fhir_client.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
@@ -262,6 +263,32 @@ std::shared_ptr<feedback::FeedbackStore> open_store(const Runtime& runtime, cons
   }
 }
 
+// Overrides in memory (quiet.mode on): read once before serving, then kept fresh by the book's thread. Null when
+// off; a store that cannot be opened or read leaves every card shown (fail open) and says so.
+std::shared_ptr<feedback::QuietBook> open_quiet(const Runtime& runtime, const std::string& config_path) {
+  const auto& c = runtime.config;
+  if (c.quiet_mode != "on") return nullptr;
+  feedback::QuietSettings settings;
+  settings.key = c.quiet_key.empty() ? c.log_pseudonym_salt : c.quiet_key;
+  settings.refresh = std::chrono::milliseconds(c.quiet_refresh_ms);
+  if (settings.key.empty()) {
+    ops::log::write(ops::log::Level::warn, "quiet_key_random",
+                    {{"message", "quiet.key and log.pseudonym_salt are empty: overrides quiet cards only until this "
+                                 "process stops, and only on this replica; set NMO_QUIET_KEY from a Secret"}});
+  }
+  try {
+    auto book = std::make_shared<feedback::QuietBook>(feedback::open_quiet_store(c, config_dir(config_path)),
+                                                      runtime.knowledge, std::move(settings));
+    book->sync(now_seconds());
+    book->start();
+    return book;
+  } catch (const feedback::FeedbackStoreError& e) {
+    ops::log::write(ops::log::Level::error, "quiet_store_failed",
+                    {{"op", "open"}, {"detail", e.what()}, {"message", "every card is shown"}});
+    return nullptr;
+  }
+}
+
 int serve(const Args& args) {
   Runtime runtime;
   if (!load_runtime(args.config, runtime)) return 1;
@@ -276,6 +303,7 @@ int serve(const Args& args) {
     ops::log::write(ops::log::Level::error, "start_failed", {{"reason", "feedback store unavailable"}});
     return 1;
   }
+  runtime.quiet = open_quiet(runtime, args.config);
 
   // Block the stop signals in every thread; this thread waits for them with sigwait.
   sigset_t signals;

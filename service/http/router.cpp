@@ -8,6 +8,7 @@
 #include "cards/knowledge_model.hpp"
 #include "service/feedback/feedback.hpp"
 #include "service/feedback/feedback_store.hpp"
+#include "service/feedback/quiet_book.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
 #include "service/http/http_errors.hpp"
@@ -221,6 +222,7 @@ HttpResponse Router::feedback(const std::string& service_id, const HttpRequest& 
     ops::log::write(ops::log::Level::error, "feedback_store_failed", {{"detail", e.what()}});
     return error_response(ProblemKind::unavailable, "the feedback store is unavailable; retry later");
   }
+  if (runtime_.quiet) runtime_.quiet->poke();  // overrides quiet this replica's next calls at once
   std::int64_t stored = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const std::string& rule = records[i].rule.empty() ? std::string("unknown") : records[i].rule;
