@@ -26,6 +26,7 @@
 #include "service/auth/jwks_fetch.hpp"
 #include "service/feedback/feedback_store.hpp"
 #include "service/feedback/quiet_book.hpp"
+#include "service/feedback/report_html.hpp"
 #include "service/fetch/fhir_client.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
@@ -53,9 +54,14 @@ Usage:
                                             run the engine on a CDS Hooks request file (no server) and
                                             print the response; the service is chosen by the request's hook;
                                             --now evaluates as of that date (default: the clock)
-  nmo-cds knowledge-report [--config FILE]  print the knowledge base as Markdown for clinician review
-  nmo-cds feedback-report [--config FILE]   print acceptance and override rates per rule, and the override
-                                            reasons given, from the configured feedback store
+  nmo-cds knowledge-report [--config FILE] [--html FILE]
+                                            print the knowledge base as Markdown for clinician review, or
+                                            write it as a self-contained HTML page (no script, SVG inline)
+  nmo-cds feedback-report [--config FILE] [--html FILE]
+                                            print acceptance and override rates per rule, and the override
+                                            reasons given, from the configured feedback store; --html: a page
+                                            with per-rule plots over weeks (issued, accepted, overridden by
+                                            reason, quieted)
   nmo-cds --help                            this text
 
 FILE defaults to config/service.json (relative to the working directory). Relative paths inside it
@@ -204,6 +210,7 @@ struct Args {
   std::string command;
   std::string config = kDefaultConfig;
   std::string now;  // evaluate --now: a FHIR dateTime to evaluate at instead of the clock
+  std::string html;  // knowledge-report, feedback-report --html FILE: write the page there
   std::vector<std::string> positional;
   bool ok = true;
 };
@@ -216,6 +223,8 @@ Args parse_args(int argc, char** argv) {
       a.config = argv[++i];
     } else if (arg == "--now" && i + 1 < argc) {
       a.now = argv[++i];
+    } else if (arg == "--html" && i + 1 < argc) {
+      a.html = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       a.config = arg.substr(9);
     } else if (arg == "--help" || arg == "-h" || arg == "help") {
@@ -436,9 +445,22 @@ int evaluate(const Args& args) {
   return 0;
 }
 
+// Writes a governance page; 0, or 1 with a message.
+int write_page(const std::string& path, const std::string& html) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << html;
+  out.close();
+  if (!out) {
+    std::cerr << "nmo-cds: cannot write " << path << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int knowledge_report(const Args& args) {
   Runtime runtime;
   if (!load_runtime(args.config, runtime)) return 1;
+  if (!args.html.empty()) return write_page(args.html, feedback::knowledge_report_html(*runtime.knowledge));
   std::cout << cards::knowledge_report(*runtime.knowledge);
   return 0;
 }
@@ -450,6 +472,15 @@ int feedback_report_command(const Args& args) {
   if (!store) return 1;
   try {
     const auto records = store->all();
+    if (!args.html.empty()) {
+      std::vector<feedback::WeekTally> tallies;  // cards issued and quieted: beside the feedback, when recorded
+      try {
+        tallies = feedback::open_quiet_store(runtime.config, config_dir(args.config))->tallies();
+      } catch (const feedback::FeedbackStoreError& e) {
+        std::cerr << "nmo-cds: no cards issued or quieted in the report: " << e.what() << "\n";
+      }
+      return write_page(args.html, feedback::feedback_report_html(records, tallies, *runtime.knowledge, now_seconds()));
+    }
     std::cout << "Store: " << store->describe() << "\n" << feedback::feedback_report(records);
   } catch (const feedback::FeedbackStoreError& e) {
     std::cerr << "nmo-cds: feedback store: " << e.what() << "\n";

@@ -29,8 +29,9 @@ std::vector<cards::Card> quiet_cards(const cards::HookInput& input, const std::s
   cards::QuietOutcome out =
       cards::apply_quiet(input, std::move(cards), entries ? *entries : std::vector<cards::QuietEntry>{},
                          *runtime.knowledge);
+  std::vector<std::string> quieted_now;
   for (const auto& c : out.quieted) {
-    quieted.push_back(c.rule_id);
+    quieted_now.push_back(c.rule_id);
     ops::metrics::record_quieted(c.rule_id);
   }
   std::vector<feedback::IssuedCard> issued;
@@ -38,7 +39,8 @@ std::vector<cards::Card> quiet_cards(const cards::HookInput& input, const std::s
   for (const auto& c : out.shown) {
     issued.push_back(feedback::IssuedCard{c.uuid, patient, c.rule_id, c.fact_digest, hook_name(input.hook), input.now});
   }
-  book.issued(std::move(issued));
+  book.issued(std::move(issued), quieted_now, input.now);
+  quieted.insert(quieted.end(), quieted_now.begin(), quieted_now.end());
   return std::move(out.shown);
 }
 

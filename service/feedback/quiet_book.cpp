@@ -67,13 +67,15 @@ QuietBook::~QuietBook() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::vector<IssuedCard> rest;
+  std::vector<WeekTally> tallies;
   {
     std::lock_guard lock(mutex_);
     rest.swap(pending_);
+    for (const auto& [key, t] : pending_tallies_) tallies.push_back(t);
   }
-  if (rest.empty()) return;
+  if (rest.empty() && tallies.empty()) return;
   try {
-    store_->record(rest);
+    store_->record(rest, tallies);
   } catch (const FeedbackStoreError& e) {
     ops::log::write(ops::log::Level::warn, "quiet_store_failed", {{"op", "record"}, {"detail", e.what()}});
   }
@@ -130,9 +132,23 @@ std::optional<std::vector<cards::QuietEntry>> QuietBook::entries(const std::stri
   return it->second;
 }
 
-void QuietBook::issued(std::vector<IssuedCard> cards) {
-  if (cards.empty()) return;
+void QuietBook::issued(std::vector<IssuedCard> cards, const std::vector<std::string>& quieted_rules,
+                       std::int64_t now) {
+  if (cards.empty() && quieted_rules.empty()) return;
+  const std::int64_t week = week_of(now);
   std::lock_guard lock(mutex_);
+  for (const auto& c : cards) {
+    WeekTally& t = pending_tallies_[{c.rule, week}];
+    t.rule = c.rule;
+    t.week = week;
+    ++t.issued;
+  }
+  for (const auto& rule : quieted_rules) {
+    WeekTally& t = pending_tallies_[{rule, week}];
+    t.rule = rule;
+    t.week = week;
+    ++t.quieted;
+  }
   for (auto& c : cards) {
     if (pending_.size() >= settings_.max_pending) {
       ++dropped_;
@@ -146,21 +162,25 @@ bool QuietBook::sync(std::int64_t now) {
   std::lock_guard one_at_a_time(sync_mutex_);
   bool ok = true;
   std::vector<IssuedCard> batch;
+  std::map<std::pair<std::string, std::int64_t>, WeekTally> tally_map;
   std::size_t dropped = 0;
   {
     std::lock_guard lock(mutex_);
     batch.swap(pending_);
+    tally_map.swap(pending_tallies_);
     std::swap(dropped, dropped_);
   }
+  std::vector<WeekTally> tallies;
+  for (const auto& [key, t] : tally_map) tallies.push_back(t);
   if (dropped > 0) {
     ops::metrics::record_quiet_store_error("record");
     ops::log::write(ops::log::Level::warn, "quiet_cards_dropped",
                     {{"count", static_cast<std::int64_t>(dropped)},
                      {"message", "issued cards not recorded: the queue was full; their feedback will not quiet"}});
   }
-  if (!batch.empty()) {
+  if (!batch.empty() || !tallies.empty()) {
     try {
-      store_->record(batch);
+      store_->record(batch, tallies);
     } catch (const FeedbackStoreError& e) {
       ok = false;
       ops::metrics::record_quiet_store_error("record");
@@ -169,6 +189,13 @@ bool QuietBook::sync(std::int64_t now) {
       const std::size_t room = settings_.max_pending > pending_.size() ? settings_.max_pending - pending_.size() : 0;
       if (batch.size() > room) batch.resize(room);
       pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      for (const auto& t : tallies) {
+        WeekTally& kept = pending_tallies_[{t.rule, t.week}];
+        kept.rule = t.rule;
+        kept.week = t.week;
+        kept.issued += t.issued;
+        kept.quieted += t.quieted;
+      }
     }
   }
 

@@ -5,6 +5,7 @@
 // nothing and every card is shown (fail open, nmo_quiet_fail_open_total).
 
 #include <chrono>
+#include <map>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -49,8 +50,9 @@ class QuietBook {
   /// This patient's overrides, from memory; nullopt while the store is unavailable (show every card).
   std::optional<std::vector<cards::QuietEntry>> entries(const std::string& pseudonym) const;
 
-  /// Queues the cards a hook call showed, for the thread to record.
-  void issued(std::vector<IssuedCard> cards);
+  /// Queues the cards a hook call showed, and counts them and the rules it quieted in the week of `now`, for
+  /// the thread to record.
+  void issued(std::vector<IssuedCard> cards, const std::vector<std::string>& quieted_rules, std::int64_t now);
 
   /// Writes the queued cards and reads the overrides again, on the caller's thread. `now`: seconds since the
   /// epoch. False when the store failed (the book then fails open until a sync works).
@@ -65,10 +67,11 @@ class QuietBook {
   QuietSettings settings_;
   std::int64_t window_days_ = 0;  // overrides older than the longest quiet period (and a margin) are not read
 
-  mutable std::mutex mutex_;  // guards index_, available_, pending_, stop_, poked_
+  mutable std::mutex mutex_;  // guards index_, available_, pending_*, dropped_, stop_, poked_
   std::shared_ptr<const Index> index_;
   bool available_ = false;
   std::vector<IssuedCard> pending_;
+  std::map<std::pair<std::string, std::int64_t>, WeekTally> pending_tallies_;  // (rule, week)
   std::size_t dropped_ = 0;
   bool stop_ = false, poked_ = false;
   std::condition_variable wake_;

@@ -34,12 +34,14 @@ class SqliteQuietStore final : public QuietStore {
     exec("CREATE TABLE IF NOT EXISTS issued_cards (card TEXT PRIMARY KEY, patient TEXT NOT NULL, "
          "rule TEXT NOT NULL, digest TEXT NOT NULL, hook TEXT NOT NULL, issued_at INTEGER NOT NULL)");
     exec("CREATE INDEX IF NOT EXISTS issued_cards_issued_at ON issued_cards (issued_at)");
+    exec("CREATE TABLE IF NOT EXISTS card_weeks (rule TEXT NOT NULL, week INTEGER NOT NULL, issued INTEGER NOT NULL, "
+         "quieted INTEGER NOT NULL, PRIMARY KEY (rule, week))");
   }
   ~SqliteQuietStore() override { sqlite3_close(db_); }
   SqliteQuietStore(const SqliteQuietStore&) = delete;
   SqliteQuietStore& operator=(const SqliteQuietStore&) = delete;
 
-  void record(const std::vector<IssuedCard>& cards) override {
+  void record(const std::vector<IssuedCard>& cards, const std::vector<WeekTally>& tallies) override {
     std::lock_guard lock(mutex_);
     exec("BEGIN IMMEDIATE");
     sqlite3_stmt* stmt = nullptr;
@@ -53,6 +55,17 @@ class SqliteQuietStore final : public QuietStore {
           sqlite3_bind_text(stmt, ++i, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
         }
         sqlite3_bind_int64(stmt, ++i, c.issued_at);
+        if (sqlite3_step(stmt) != SQLITE_DONE) throw FeedbackStoreError(std::string("SQLite insert failed: ") + sqlite3_errmsg(db_));
+      }
+      sqlite3_finalize(stmt);
+      stmt = prepare("INSERT INTO card_weeks (rule, week, issued, quieted) VALUES (?,?,?,?) ON CONFLICT(rule, week) "
+                     "DO UPDATE SET issued = issued + excluded.issued, quieted = quieted + excluded.quieted");
+      for (const auto& t : tallies) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_text(stmt, 1, t.rule.data(), static_cast<int>(t.rule.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(stmt, 2, t.week);
+        sqlite3_bind_int64(stmt, 3, t.issued);
+        sqlite3_bind_int64(stmt, 4, t.quieted);
         if (sqlite3_step(stmt) != SQLITE_DONE) throw FeedbackStoreError(std::string("SQLite insert failed: ") + sqlite3_errmsg(db_));
       }
       sqlite3_finalize(stmt);
@@ -82,6 +95,22 @@ class SqliteQuietStore final : public QuietStore {
                        static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
       }
       out.push_back(override_of(v));
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) throw FeedbackStoreError(std::string("SQLite read failed: ") + sqlite3_errmsg(db_));
+    return out;
+  }
+
+  std::vector<WeekTally> tallies() override {
+    std::lock_guard lock(mutex_);
+    sqlite3_stmt* stmt = prepare("SELECT rule, week, issued, quieted FROM card_weeks ORDER BY rule, week");
+    std::vector<WeekTally> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      const unsigned char* rule = sqlite3_column_text(stmt, 0);
+      out.push_back(WeekTally{rule != nullptr ? reinterpret_cast<const char*>(rule) : "",
+                              sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2),
+                              sqlite3_column_int64(stmt, 3)});
     }
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) throw FeedbackStoreError(std::string("SQLite read failed: ") + sqlite3_errmsg(db_));
@@ -135,7 +164,7 @@ class PostgresQuietStore final : public QuietStore {
   PostgresQuietStore(const PostgresQuietStore&) = delete;
   PostgresQuietStore& operator=(const PostgresQuietStore&) = delete;
 
-  void record(const std::vector<IssuedCard>& cards) override {
+  void record(const std::vector<IssuedCard>& cards, const std::vector<WeekTally>& tallies) override {
     std::lock_guard lock(mutex_);
     ensure_connected();
     constexpr std::size_t kRowsPerStatement = 100;
@@ -155,6 +184,12 @@ class PostgresQuietStore final : public QuietStore {
           values.insert(values.end(), {c.card, c.patient, c.rule, c.digest, c.hook, std::to_string(c.issued_at)});
         }
         run(sql + " ON CONFLICT (card) DO NOTHING", values);
+      }
+      for (const auto& t : tallies) {
+        run("INSERT INTO nmo_card_weeks (rule, week, issued, quieted) VALUES ($1,$2,$3,$4) ON CONFLICT (rule, week) "
+            "DO UPDATE SET issued = nmo_card_weeks.issued + excluded.issued, "
+            "quieted = nmo_card_weeks.quieted + excluded.quieted",
+            {t.rule, std::to_string(t.week), std::to_string(t.issued), std::to_string(t.quieted)});
       }
       run("COMMIT", {});
     } catch (...) {
@@ -178,6 +213,19 @@ class PostgresQuietStore final : public QuietStore {
         v.emplace_back(PQgetvalue(res, row, i), static_cast<std::size_t>(PQgetlength(res, row, i)));
       }
       out.push_back(override_of(v));
+    }
+    PQclear(res);
+    return out;
+  }
+
+  std::vector<WeekTally> tallies() override {
+    std::lock_guard lock(mutex_);
+    ensure_connected();
+    PGresult* res = run("SELECT rule, week, issued, quieted FROM nmo_card_weeks ORDER BY rule, week", {}, true);
+    std::vector<WeekTally> out;
+    for (int row = 0; row < PQntuples(res); ++row) {
+      out.push_back(WeekTally{PQgetvalue(res, row, 0), std::stoll(PQgetvalue(res, row, 1)),
+                              std::stoll(PQgetvalue(res, row, 2)), std::stoll(PQgetvalue(res, row, 3))});
     }
     PQclear(res);
     return out;
@@ -213,6 +261,9 @@ class PostgresQuietStore final : public QuietStore {
         "rule TEXT NOT NULL, digest TEXT NOT NULL, hook TEXT NOT NULL, issued_at BIGINT NOT NULL)",
         {});
     run("CREATE INDEX IF NOT EXISTS nmo_issued_cards_issued_at ON nmo_issued_cards (issued_at)", {});
+    run("CREATE TABLE IF NOT EXISTS nmo_card_weeks (rule TEXT NOT NULL, week BIGINT NOT NULL, issued BIGINT NOT NULL, "
+        "quieted BIGINT NOT NULL, PRIMARY KEY (rule, week))",
+        {});
     run("COMMIT", {});
   }
 
@@ -247,6 +298,12 @@ class PostgresQuietStore final : public QuietStore {
 };
 
 }  // namespace
+
+std::int64_t week_of(std::int64_t seconds) {
+  const std::int64_t day = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  const std::int64_t since_monday = ((day + 3) % 7 + 7) % 7;  // day 0 (Thursday) is 3 days after a Monday
+  return day - since_monday;
+}
 
 std::unique_ptr<QuietStore> open_sqlite_quiet_store(const std::string& path) {
   return std::make_unique<SqliteQuietStore>(path);

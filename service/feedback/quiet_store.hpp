@@ -22,6 +22,17 @@ struct IssuedCard {
   std::int64_t issued_at = 0;  // seconds since the epoch, UTC
 };
 
+/// Cards of one rule shown and quieted in one week (`week`: the Monday it starts, in days since the epoch), for
+/// the feedback report; kept when the issued cards are pruned.
+struct WeekTally {
+  std::string rule;
+  std::int64_t week = 0;
+  std::int64_t issued = 0, quieted = 0;
+};
+
+/// The week of a time: its Monday, in days since the epoch (1970-01-01 was a Thursday).
+std::int64_t week_of(std::int64_t seconds);
+
 /// An overridden feedback entry with a reason code, joined with the card it names.
 struct OverrideRow {
   std::string patient, rule, digest, hook;
@@ -32,8 +43,11 @@ struct OverrideRow {
 class QuietStore {
  public:
   virtual ~QuietStore() = default;
-  /// Records the cards in one transaction; a uuid recorded before is kept as it was. Throws FeedbackStoreError.
-  virtual void record(const std::vector<IssuedCard>& cards) = 0;
+  /// Records the cards and adds the tallies, in one transaction; a uuid recorded before is kept as it was.
+  /// Throws FeedbackStoreError.
+  virtual void record(const std::vector<IssuedCard>& cards, const std::vector<WeekTally>& tallies) = 0;
+  /// Every week's tallies, by rule and week. Throws FeedbackStoreError.
+  virtual std::vector<WeekTally> tallies() = 0;
   /// Overrides with a reason code of cards issued at or after `issued_since`. Throws FeedbackStoreError.
   virtual std::vector<OverrideRow> overrides(std::int64_t issued_since) = 0;
   /// Forgets cards issued before `unanswered_before` that got no feedback, and every card issued before

@@ -220,6 +220,7 @@ HttpResponse Router::feedback(const std::string& service_id, const HttpRequest& 
     fresh = runtime_.feedback_store->put(records);
   } catch (const feedback::FeedbackStoreError& e) {
     ops::log::write(ops::log::Level::error, "feedback_store_failed", {{"detail", e.what()}});
+    ops::metrics::record_feedback_store_error();
     return error_response(ProblemKind::unavailable, "the feedback store is unavailable; retry later");
   }
   if (runtime_.quiet) runtime_.quiet->poke();  // overrides quiet this replica's next calls at once

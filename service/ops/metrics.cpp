@@ -128,6 +128,7 @@ Family<32> g_auth_failures;        // reason
 Family<64> g_quieted;              // rule
 Family<8> g_quiet_store_errors;    // op
 std::atomic<std::uint64_t> g_quiet_fail_open{0};
+std::atomic<std::uint64_t> g_feedback_store_errors{0};
 std::atomic<int> g_quiet_store_up{0};
 
 const char* stage_name(Stage stage) {
@@ -198,6 +199,8 @@ void record_feedback(std::string_view rule, std::string_view outcome) {
 
 void record_auth_failure(std::string_view reason) { g_auth_failures.add(labels({{"reason", reason}})); }
 
+void record_feedback_store_error() { g_feedback_store_errors.fetch_add(1, std::memory_order_relaxed); }
+
 void record_quieted(std::string_view rule) { g_quieted.add(labels({{"rule", rule}})); }
 
 void record_quiet_fail_open() { g_quiet_fail_open.fetch_add(1, std::memory_order_relaxed); }
@@ -223,6 +226,10 @@ std::string render() {
   render_counter(out, "nmo_feedback_total", "Feedback entries stored, by rule and outcome.", g_feedback);
   render_counter(out, "nmo_auth_failures_total", "Requests refused by authentication, by reason.",
                  g_auth_failures);
+  out += "# HELP nmo_feedback_store_errors_total Feedback requests answered 503 because the store failed.\n";
+  out += "# TYPE nmo_feedback_store_errors_total counter\n";
+  out += "nmo_feedback_store_errors_total " +
+         std::to_string(g_feedback_store_errors.load(std::memory_order_relaxed)) + "\n";
   render_counter(out, "nmo_cards_quieted_total",
                  "Cards not shown because a clinician's override of the same rule and facts is in its quiet period.",
                  g_quieted);

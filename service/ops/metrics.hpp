@@ -38,6 +38,9 @@ void record_feedback(std::string_view rule, std::string_view outcome);
 /// jwks_unavailable, replayed.
 void record_auth_failure(std::string_view reason);
 
+/// One feedback request the feedback store could not take (answered 503): nmo_feedback_store_errors_total.
+void record_feedback_store_error();
+
 /// One card not shown because an override of the same rule and facts is still in its quiet period
 /// (cards/quiet.hpp): nmo_cards_quieted_total{rule}.
 void record_quieted(std::string_view rule);

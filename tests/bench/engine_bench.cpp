@@ -199,7 +199,9 @@ void call_hook(benchmark::State& state, ChartHook hook) {
 // another rule, held in memory as in service (the store is a stand-in: sync() is off the request path).
 class BenchQuietStore final : public service::feedback::QuietStore {
  public:
-  void record(const std::vector<service::feedback::IssuedCard>&) override {}
+  void record(const std::vector<service::feedback::IssuedCard>&,
+              const std::vector<service::feedback::WeekTally>&) override {}
+  std::vector<service::feedback::WeekTally> tallies() override { return {}; }
   std::vector<service::feedback::OverrideRow> overrides(std::int64_t) override { return rows; }
   void prune(std::int64_t, std::int64_t) override {}
   std::string describe() const override { return "bench"; }

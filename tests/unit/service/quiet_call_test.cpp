@@ -128,7 +128,10 @@ std::string metric_line(const std::string& name) {
 
 class FailingStore final : public feedback::QuietStore {
  public:
-  void record(const std::vector<feedback::IssuedCard>&) override { throw feedback::FeedbackStoreError("down"); }
+  void record(const std::vector<feedback::IssuedCard>&, const std::vector<feedback::WeekTally>&) override {
+    throw feedback::FeedbackStoreError("down");
+  }
+  std::vector<feedback::WeekTally> tallies() override { throw feedback::FeedbackStoreError("down"); }
   std::vector<feedback::OverrideRow> overrides(std::int64_t) override { throw feedback::FeedbackStoreError("down"); }
   void prune(std::int64_t, std::int64_t) override { throw feedback::FeedbackStoreError("down"); }
   std::string describe() const override { return "failing"; }
