@@ -312,7 +312,6 @@ int serve(const Args& args) {
     ops::log::write(ops::log::Level::error, "start_failed", {{"reason", "feedback store unavailable"}});
     return 1;
   }
-  runtime.quiet = open_quiet(runtime, args.config);
 
   // Block the stop signals in every thread; this thread waits for them with sigwait.
   sigset_t signals;
@@ -322,6 +321,7 @@ int serve(const Args& args) {
   sigaddset(&signals, SIGHUP);  // reloads the TLS certificate
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  runtime.quiet = open_quiet(runtime, args.config);  // after the mask: its thread must not take SIGTERM
 
   const auto& c = runtime.config;
   http::TransportOptions options;
