@@ -191,6 +191,7 @@ HttpResponse Router::hook_response(fhir::Result<HookOutcome> outcome, RequestInf
   ops::metrics::record_stage(ops::metrics::Stage::gather, outcome->gather_seconds);
   ops::metrics::record_stage(ops::metrics::Stage::evaluate, outcome->evaluate_seconds);
   ops::metrics::record_stage(ops::metrics::Stage::write, outcome->write_seconds);
+  for (const auto& rule : outcome->quieted) info.quieted += (info.quieted.empty() ? "" : ",") + rule;
   for (std::size_t i = 0; i < outcome->rules.size(); ++i) {
     info.rules += (info.rules.empty() ? "" : ",") + outcome->rules[i];
     ops::metrics::record_card(outcome->rules[i], outcome->indicators[i]);
@@ -345,7 +346,9 @@ HttpResponse Router::complete(const HttpRequest& request, HttpResponse response,
     }
     fields.push_back({"hookInstance", info.hook_instance});
     if (reached_engine) fields.push_back({"patient", info.patient});
-    fields.insert(fields.end(), {{"cards", info.cards}, {"rules", info.rules}, {"auth", auth}});
+    fields.insert(fields.end(), {{"cards", info.cards}, {"rules", info.rules}});
+    if (!info.quieted.empty()) fields.push_back({"quieted", info.quieted});
+    fields.push_back({"auth", auth});
     ops::log::write(ops::log::Level::info, "request", fields);
   }
   return response;
