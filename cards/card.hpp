@@ -39,6 +39,7 @@ struct Source {
 
 struct Card {
   std::string rule_id;  // e.g. "NMOSD-05"; not part of the JSON
+  std::string fact_digest;  // the facts that fired it (cards/quiet.hpp); not part of the JSON
   std::string uuid;
   std::string summary;  // < 140 characters
   std::string detail;   // GitHub-flavoured Markdown

@@ -46,6 +46,9 @@ Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view di
                const std::vector<std::string>& evidence, std::string_view indicator_key = {},
                std::string_view agent = {});
 
+/// The digest of the facts that fire `rule_id` for this patient (cards/quiet.cpp): equal digests, same facts.
+std::string fact_digest(const RuleEnv& env, std::string_view rule_id, std::string_view discriminator);
+
 /// Appends a suggestion with a stable uuid; sets selectionBehavior when empty.
 void add_suggestion(Card& card, std::string label, bool is_recommended, std::vector<Action> actions,
                     std::string_view selection_behavior);

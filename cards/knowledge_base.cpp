@@ -98,6 +98,9 @@ class Node {
   std::string path_;
 };
 
+// The longest an override may quiet a card: two years, so that every quieted card is seen again.
+constexpr int kMaxQuietDays = 730;
+
 const char* const kRequiredFiles[] = {"meta.json",      "systems.json",   "valuesets.json",
                                       "agents.json",    "formulary.json", "thresholds.json",
                                       "citations.json", "cards.json",     "open-items.json"};
@@ -327,6 +330,10 @@ struct KnowledgeLoader {
     check_no_internal_file(root.member("standing_advice"), kb.standing_advice_);
     for (const auto& n : root.items("override_reasons")) {
       kb.override_reasons_.push_back(fhir::Coding{kb.override_system_, n.str("code"), n.str("display")});
+      const Node days = n.member("quiet_days");
+      if (!days.value().IsInt() || days.value().GetInt() < 0 || days.value().GetInt() > kMaxQuietDays)
+        days.fail("expected whole days from 0 (never quiets) to " + std::to_string(kMaxQuietDays));
+      kb.quiet_days_[n.str("code")] = days.value().GetInt();
     }
     for (const auto& n : root.items("rules")) {
       RuleText r;
@@ -500,6 +507,10 @@ const fhir::Coding* KnowledgeBase::override_reason(std::string_view code) const 
   for (const auto& c : override_reasons_)
     if (c.code == code) return &c;
   return nullptr;
+}
+int KnowledgeBase::quiet_days(std::string_view code) const {
+  const auto it = quiet_days_.find(code);
+  return it == quiet_days_.end() ? 0 : it->second;
 }
 bool KnowledgeBase::on_formulary(const Agent& agent) const {
   return std::find(formulary_.begin(), formulary_.end(), agent.id) != formulary_.end();

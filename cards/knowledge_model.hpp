@@ -169,6 +169,8 @@ class KnowledgeBase {
   const Citation& citation(std::string_view id) const;
   double threshold(std::string_view id) const;
   const fhir::Coding* override_reason(std::string_view code) const;
+  /// Days an override with this reason quiets the card (cards/quiet.hpp); 0 when it does not, or is unknown.
+  int quiet_days(std::string_view code) const;
   bool on_formulary(const Agent& agent) const;
 
  private:
@@ -186,6 +188,7 @@ class KnowledgeBase {
   std::vector<RuleText> rules_;
   std::vector<OpenItem> open_items_;
   std::vector<fhir::Coding> override_reasons_;
+  std::map<std::string, int, std::less<>> quiet_days_;  // override reason code → days
   std::vector<std::string> formulary_;
   std::vector<std::string> interp_positive_, interp_negative_, interp_low_;
   std::vector<std::string> pregnancy_patterns_, pregnancy_exclusions_, pregnancy_planning_, route_iv_patterns_;

@@ -188,8 +188,13 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     code_rows(md, a.codes);
     md += "\n";
   }
-  md += "## Override reasons (local CodeSystem `" + kb.override_system() + "`)\n\n| Code | Display |\n|---|---|\n";
-  for (const auto& c : kb.override_reasons()) md += "| `" + c.code + "` | " + c.display + " |\n";
+  md += "## Override reasons (local CodeSystem `" + kb.override_system() + "`)\n\n"
+        "An override with a reason quiets the same rule for the same patient, while the facts behind the card are "
+        "unchanged, for the reason's quiet days (0: never); critical cards are never quieted. The periods await "
+        "clinical sign-off.\n\n| Code | Display | Quiet days |\n|---|---|---|\n";
+  for (const auto& c : kb.override_reasons()) {
+    md += "| `" + c.code + "` | " + c.display + " | " + std::to_string(kb.quiet_days(c.code)) + " |\n";
+  }
   md += "\n## Citations\n\n| Id | Reference | Link checked |\n|---|---|---|\n";
   for (const auto& c : kb.citations())
     md += "| `" + c.id + "` | [" + cell(c.label) + "](" + c.url + ") | " + (c.verified ? "yes" : "no") + " |\n";

@@ -96,6 +96,15 @@ const std::vector<Field>& fields() {
       {"feedback.postgres_url", Type::string, 0, 0, at(&Config::feedback_postgres_url),
        "libpq connection URI for feedback.store = postgres, e.g. postgresql://nmo@db:5432/nmo; prefer "
        "NMO_FEEDBACK_POSTGRES_URL or PGPASSWORD for the password; never logged"},
+      {"quiet.mode", Type::string, 0, 0, at(&Config::quiet_mode),
+       "on: a card overridden with a quieting reason is not shown again for that patient, rule and facts for the "
+       "reason's quiet_days (never a critical card) | off"},
+      {"quiet.key", Type::string, 0, 0, at(&Config::quiet_key),
+       "secret HMAC-SHA-256 key of the patient pseudonyms stored beside the feedback; the same on every replica "
+       "(NMO_QUIET_KEY from a Secret); empty: log.pseudonym_salt, else random per process (quieting then lasts "
+       "only as long as the process); never logged"},
+      {"quiet.refresh_ms", Type::integer, 100, 3600000, at(&Config::quiet_refresh_ms),
+       "how often issued cards are written to the store and overrides read back into memory"},
       {"auth.mode", Type::string, 0, 0, at_auth(&Auth::mode),
        "required (every call carries a verified JWT) | development (also unsigned calls from loopback)"},
       {"auth.issuers_file", Type::string, 0, 0, at_auth(&Auth::issuers_file),
@@ -282,6 +291,7 @@ std::optional<Problem> check_values(const Config& c) {
   if (c.feedback_store == "postgres" && c.feedback_postgres_url.empty()) {
     return bad("feedback.postgres_url", "feedback.postgres_url: required when feedback.store is postgres");
   }
+  if (c.quiet_mode != "on" && c.quiet_mode != "off") return bad("quiet.mode", "quiet.mode: expected on or off");
   if (c.auth.mode != "required" && c.auth.mode != "development") {
     return bad("auth.mode", "auth.mode: expected required or development");
   }

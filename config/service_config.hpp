@@ -78,6 +78,9 @@ struct Config {
   std::string feedback_store = "sqlite";    // sqlite | postgres
   std::string feedback_sqlite_path = "feedback.db";  // relative to the config file's directory
   std::string feedback_postgres_url;        // libpq URI or key=value string; secret: never logged
+  std::string quiet_mode = "on";            // on | off: overrides quiet cards (issue 13)
+  std::string quiet_key;                    // HMAC key of the stored patient pseudonyms; secret: never logged
+  std::uint64_t quiet_refresh_ms = 5000;    // issued cards written and overrides read again this often
 
   /// NMO_* variables that were not configuration keys but Kubernetes service links (NMO_CDS_SERVICE_HOST, ...),
   /// ignored; start-up logs them as a warning.

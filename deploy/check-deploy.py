@@ -14,6 +14,9 @@
   effective auth.mode (file, then NMO_AUTH_MODE) must be the overlay's; prod (and the base) must not trust the
   public sandbox, and prod must render neither its key nor a development configuration. prod renders in a
   scratch copy with a throwaway certificate and database URL.
+- deploy/k8s/monitoring: the PrometheusRule passes `promtool check rules` and has the required alerts; the Grafana
+  dashboard JSON has the structure Grafana needs (ids, gridPos, datasource variable, targets) and shows the
+  required metrics; every metric either names is one service/ops/metrics.cpp renders; prod includes both.
 - deploy/compose.yaml: the services, the read-only non-root service and its PostgreSQL, and the configuration
   it serves with its issuers file and JWK Sets bind-mounted from the repository.
 
@@ -190,6 +193,8 @@ def render_prod():
             return []
         with open(os.path.join(secrets, "postgres-url"), "w", encoding="utf-8") as f:
             f.write("postgresql://nmo:throwaway@db.invalid:5432/nmo_cds?sslmode=verify-full")
+        with open(os.path.join(secrets, "quiet-key"), "w", encoding="utf-8") as f:
+            f.write("throwaway-quiet-key")
         return render(os.path.join(tmp, "deploy/k8s/overlays/prod"))
 
 
@@ -371,6 +376,95 @@ def check_kubernetes():
     print("check-deploy: rendered and checked the base and the dev and prod overlays with kubectl kustomize")
 
 
+# ---- monitoring: alert rules and the Grafana dashboard -----------------------------------------------------------
+MONITORING = os.path.join(ROOT, "deploy/k8s/monitoring")
+REQUIRED_ALERTS = ["NmoCdsHighErrorRate", "NmoCdsLatencySloBurn", "NmoCdsFeedbackStoreFailing", "NmoCdsAuthFailureSpike"]
+DASHBOARD_METRICS = ["nmo_http_requests_total", "nmo_http_request_duration_seconds", "nmo_stage_duration_seconds",
+                     "nmo_auth_failures_total", "nmo_fhir_fetch_duration_seconds", "nmo_cards_total",
+                     "nmo_feedback_total", "nmo_cards_quieted_total"]
+
+
+def exported_metrics():
+    """The metric names service/ops/metrics.cpp renders."""
+    text = open(os.path.join(ROOT, "service/ops/metrics.cpp"), encoding="utf-8").read()
+    return set(re.findall(r'"(nmo_[a-z_]+)[ "{]', text)) | set(re.findall(r'"# TYPE (nmo_[a-z_]+) ', text))
+
+
+def metrics_in(expr, where, known):
+    used = set()
+    for name in re.findall(r"\b(nmo_[a-z_]+)", expr):
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        check(name in known or base in known, f"{where}: unknown metric {name} (not rendered by service/ops/metrics.cpp)")
+        used.add(base if base in known else name)
+    return used
+
+
+def check_monitoring():
+    known = exported_metrics()
+    check(len(known) >= 10, f"service/ops/metrics.cpp: found only {sorted(known)}")
+    kust = yaml.safe_load(open(os.path.join(MONITORING, "kustomization.yaml"), encoding="utf-8"))
+    check("prometheusrule.yaml" in kust.get("resources", []), "monitoring/kustomization.yaml: no prometheusrule.yaml")
+    files = [f for g in kust.get("configMapGenerator", []) for f in g.get("files", [])]
+    check("nmo-cds-dashboard.json" in files, "monitoring/kustomization.yaml: the dashboard is not in a ConfigMap")
+    prod = yaml.safe_load(open(os.path.join(ROOT, "deploy/k8s/overlays/prod/kustomization.yaml"), encoding="utf-8"))
+    check("../../monitoring" in prod.get("resources", []), "prod overlay: does not include deploy/k8s/monitoring")
+
+    rule = yaml.safe_load(open(os.path.join(MONITORING, "prometheusrule.yaml"), encoding="utf-8"))
+    check(rule.get("apiVersion") == "monitoring.coreos.com/v1" and rule.get("kind") == "PrometheusRule",
+          "prometheusrule.yaml: not a monitoring.coreos.com/v1 PrometheusRule")
+    groups = (rule.get("spec") or {}).get("groups") or []
+    alerts = {}
+    for g in groups:
+        for r in g.get("rules", []):
+            if "alert" in r:
+                alerts[r["alert"]] = r
+    for name in REQUIRED_ALERTS:
+        check(name in alerts, f"prometheusrule.yaml: no alert {name}")
+    for name, r in alerts.items():
+        check("severity" in (r.get("labels") or {}), f"prometheusrule.yaml: {name} has no severity label")
+        check("summary" in (r.get("annotations") or {}), f"prometheusrule.yaml: {name} has no summary")
+        metrics_in(r.get("expr", ""), f"prometheusrule.yaml {name}", known)
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        check(os.environ.get("CI") != "true", "promtool is not installed (apt-get install prometheus)")
+        print("check-deploy: SKIPPED promtool check rules: promtool is not installed")
+    else:
+        with tempfile.NamedTemporaryFile("w", suffix=".rules.yml", delete=False) as f:
+            yaml.safe_dump(rule.get("spec") or {}, f)
+        r = subprocess.run([promtool, "check", "rules", f.name], capture_output=True, text=True)
+        os.unlink(f.name)
+        check(r.returncode == 0, f"promtool check rules prometheusrule.yaml: {r.stdout.strip()} {r.stderr.strip()}")
+
+    try:
+        dash = json.load(open(os.path.join(MONITORING, "nmo-cds-dashboard.json"), encoding="utf-8"))
+    except ValueError as e:
+        check(False, f"nmo-cds-dashboard.json: not JSON: {e}")
+        return
+    for key in ("title", "uid", "panels", "schemaVersion", "templating"):
+        check(key in dash, f"nmo-cds-dashboard.json: no {key}")
+    variables = {v.get("name"): v for v in (dash.get("templating") or {}).get("list", [])}
+    check(variables.get("datasource", {}).get("type") == "datasource",
+          "nmo-cds-dashboard.json: no datasource variable (the dashboard must not name one Prometheus)")
+    ids, used = set(), set()
+    for p in dash.get("panels", []):
+        where = f"nmo-cds-dashboard.json panel {p.get('title')!r}"
+        check(p.get("id") not in ids, f"{where}: duplicate id {p.get('id')}")
+        ids.add(p.get("id"))
+        check(bool(p.get("type")) and bool(p.get("title")), f"{where}: no type or title")
+        pos = p.get("gridPos") or {}
+        check(all(isinstance(pos.get(k), int) for k in "hwxy") and pos.get("x", 0) + pos.get("w", 0) <= 24,
+              f"{where}: gridPos must have integer h, w, x, y within 24 columns")
+        check((p.get("datasource") or {}).get("uid") == "${datasource}", f"{where}: datasource is not ${{datasource}}")
+        targets = p.get("targets") or []
+        check(bool(targets), f"{where}: no targets")
+        for t in targets:
+            check(bool(t.get("refId")) and bool(t.get("expr")), f"{where}: a target without refId or expr")
+            used |= metrics_in(t.get("expr", ""), where, known)
+    for m in DASHBOARD_METRICS:
+        check(m in used, f"nmo-cds-dashboard.json: no panel shows {m}")
+    print(f"check-deploy: checked {len(alerts)} alert rules and {len(ids)} dashboard panels")
+
+
 # ---- compose -----------------------------------------------------------------------------------------------------
 def check_compose():
     compose = yaml.safe_load(open(os.path.join(ROOT, "deploy/compose.yaml"), encoding="utf-8"))
@@ -418,6 +512,7 @@ def main():
     check_containerfile()
     check_config_kustomization()
     check_kubernetes()
+    check_monitoring()
     check_compose()
     for f in failures:
         print("check-deploy: FAIL:", f)

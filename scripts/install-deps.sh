@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libpq-dev
   clang-14 libclang-rt-14-dev  # tests only: the sanitizer and libFuzzer build
   postgresql prometheus  # tests only: a private PostgreSQL cluster for the feedback store; promtool for /metrics
+  chromium fonts-dejavu-core  # tests only: the governance pages rendered in headless Chromium
   python3 python3-yaml openssl  # deploy/check-deploy.py; test keys and certificates
 )
 # --bench: also what the load benchmark (tests/bench/load.sh) drives, compares against and plots with.

@@ -25,6 +25,8 @@
 #include "service/auth/jwks.hpp"
 #include "service/auth/jwks_fetch.hpp"
 #include "service/feedback/feedback_store.hpp"
+#include "service/feedback/quiet_book.hpp"
+#include "service/feedback/report_html.hpp"
 #include "service/fetch/fhir_client.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
@@ -52,9 +54,14 @@ Usage:
                                             run the engine on a CDS Hooks request file (no server) and
                                             print the response; the service is chosen by the request's hook;
                                             --now evaluates as of that date (default: the clock)
-  nmo-cds knowledge-report [--config FILE]  print the knowledge base as Markdown for clinician review
-  nmo-cds feedback-report [--config FILE]   print acceptance and override rates per rule, and the override
-                                            reasons given, from the configured feedback store
+  nmo-cds knowledge-report [--config FILE] [--html FILE]
+                                            print the knowledge base as Markdown for clinician review, or
+                                            write it as a self-contained HTML page (no script, SVG inline)
+  nmo-cds feedback-report [--config FILE] [--html FILE]
+                                            print acceptance and override rates per rule, and the override
+                                            reasons given, from the configured feedback store; --html: a page
+                                            with per-rule plots over weeks (issued, accepted, overridden by
+                                            reason, quieted)
   nmo-cds --help                            this text
 
 FILE defaults to config/service.json (relative to the working directory). Relative paths inside it
@@ -203,6 +210,7 @@ struct Args {
   std::string command;
   std::string config = kDefaultConfig;
   std::string now;  // evaluate --now: a FHIR dateTime to evaluate at instead of the clock
+  std::string html;  // knowledge-report, feedback-report --html FILE: write the page there
   std::vector<std::string> positional;
   bool ok = true;
 };
@@ -215,6 +223,8 @@ Args parse_args(int argc, char** argv) {
       a.config = argv[++i];
     } else if (arg == "--now" && i + 1 < argc) {
       a.now = argv[++i];
+    } else if (arg == "--html" && i + 1 < argc) {
+      a.html = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       a.config = arg.substr(9);
     } else if (arg == "--help" || arg == "-h" || arg == "help") {
@@ -262,6 +272,32 @@ std::shared_ptr<feedback::FeedbackStore> open_store(const Runtime& runtime, cons
   }
 }
 
+// Overrides in memory (quiet.mode on): read once before serving, then kept fresh by the book's thread. Null when
+// off; a store that cannot be opened or read leaves every card shown (fail open) and says so.
+std::shared_ptr<feedback::QuietBook> open_quiet(const Runtime& runtime, const std::string& config_path) {
+  const auto& c = runtime.config;
+  if (c.quiet_mode != "on") return nullptr;
+  feedback::QuietSettings settings;
+  settings.key = c.quiet_key.empty() ? c.log_pseudonym_salt : c.quiet_key;
+  settings.refresh = std::chrono::milliseconds(c.quiet_refresh_ms);
+  if (settings.key.empty()) {
+    ops::log::write(ops::log::Level::warn, "quiet_key_random",
+                    {{"message", "quiet.key and log.pseudonym_salt are empty: overrides quiet cards only until this "
+                                 "process stops, and only on this replica; set NMO_QUIET_KEY from a Secret"}});
+  }
+  try {
+    auto book = std::make_shared<feedback::QuietBook>(feedback::open_quiet_store(c, config_dir(config_path)),
+                                                      runtime.knowledge, std::move(settings));
+    book->sync(now_seconds());
+    book->start();
+    return book;
+  } catch (const feedback::FeedbackStoreError& e) {
+    ops::log::write(ops::log::Level::error, "quiet_store_failed",
+                    {{"op", "open"}, {"detail", e.what()}, {"message", "every card is shown"}});
+    return nullptr;
+  }
+}
+
 int serve(const Args& args) {
   Runtime runtime;
   if (!load_runtime(args.config, runtime)) return 1;
@@ -290,6 +326,7 @@ int serve(const Args& args) {
   sigaddset(&signals, SIGHUP);  // reloads the TLS certificate
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  runtime.quiet = open_quiet(runtime, args.config);  // after the mask: its thread must not take SIGTERM
 
   const auto& c = runtime.config;
   http::TransportOptions options;
@@ -413,9 +450,22 @@ int evaluate(const Args& args) {
   return 0;
 }
 
+// Writes a governance page; 0, or 1 with a message.
+int write_page(const std::string& path, const std::string& html) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << html;
+  out.close();
+  if (!out) {
+    std::cerr << "nmo-cds: cannot write " << path << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int knowledge_report(const Args& args) {
   Runtime runtime;
   if (!load_runtime(args.config, runtime)) return 1;
+  if (!args.html.empty()) return write_page(args.html, feedback::knowledge_report_html(*runtime.knowledge));
   std::cout << cards::knowledge_report(*runtime.knowledge);
   return 0;
 }
@@ -427,6 +477,15 @@ int feedback_report_command(const Args& args) {
   if (!store) return 1;
   try {
     const auto records = store->all();
+    if (!args.html.empty()) {
+      std::vector<feedback::WeekTally> tallies;  // cards issued and quieted: beside the feedback, when recorded
+      try {
+        tallies = feedback::open_quiet_store(runtime.config, config_dir(args.config))->tallies();
+      } catch (const feedback::FeedbackStoreError& e) {
+        std::cerr << "nmo-cds: no cards issued or quieted in the report: " << e.what() << "\n";
+      }
+      return write_page(args.html, feedback::feedback_report_html(records, tallies, *runtime.knowledge, now_seconds()));
+    }
     std::cout << "Store: " << store->describe() << "\n" << feedback::feedback_report(records);
   } catch (const feedback::FeedbackStoreError& e) {
     std::cerr << "nmo-cds: feedback store: " << e.what() << "\n";

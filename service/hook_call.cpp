@@ -11,6 +11,7 @@
 #include "fhir/prefetch.hpp"
 #include "fhir/record_reader.hpp"
 #include "service/fetch/gather.hpp"
+#include "service/quieting.hpp"
 
 namespace nmo::service {
 namespace {
@@ -194,8 +195,9 @@ HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime) {
   cards::HookInput input = call.input;
   if (call.record.version != fhir::FhirVersion::unknown) input.fhir_version = call.record.version;
   auto stage = Clock::now();
-  const std::vector<cards::Card> cards = cards::evaluate(input, call.record, *runtime.knowledge);
   HookOutcome outcome;
+  const std::vector<cards::Card> cards = quiet_cards(
+      input, call.fhir_server, cards::evaluate(input, call.record, *runtime.knowledge), runtime, outcome.quieted);
   outcome.evaluate_seconds = seconds_since(stage);
   stage = Clock::now();
   outcome.hook_instance = input.hook_instance;

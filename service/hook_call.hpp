@@ -22,6 +22,7 @@ struct HookOutcome {
   std::vector<std::string> rules;   // rule ids of the cards, in order
   std::string hook_instance;
   std::vector<std::string> indicators;  // the cards' indicators (info | warning | critical), in order
+  std::vector<std::string> quieted;     // rule ids of the cards not shown: overridden, in their quiet period
   std::string patient_id;               // context.patientId: for a pseudonym in logs, never logged as is
   // Seconds spent in each stage: parse and validate the request, gather the data (prefetch), evaluate, write.
   double parse_seconds = 0, gather_seconds = 0, evaluate_seconds = 0, write_seconds = 0;

@@ -12,6 +12,7 @@ namespace nmo::service {
 
 namespace feedback {
 class FeedbackStore;
+class QuietBook;
 }
 namespace fetch {
 class FhirClient;
@@ -22,6 +23,8 @@ struct Runtime {
   std::shared_ptr<const cards::KnowledgeBase> knowledge;
   fhir::JsonLimits json_limits;
   std::shared_ptr<feedback::FeedbackStore> feedback_store;  // serve only; null elsewhere (feedback is then 503)
+  /// Overrides in memory (serve with quiet.mode on); null: every card is shown.
+  std::shared_ptr<feedback::QuietBook> quiet;
   /// Verifies the JWT of discovery, service and feedback calls; null refuses them all (401).
   std::shared_ptr<const auth::Authenticator> authenticator;
   /// Set when config.fhir.allowed_servers is not empty; null: missing prefetch data is never fetched.

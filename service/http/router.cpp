@@ -8,6 +8,7 @@
 #include "cards/knowledge_model.hpp"
 #include "service/feedback/feedback.hpp"
 #include "service/feedback/feedback_store.hpp"
+#include "service/feedback/quiet_book.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
 #include "service/http/http_errors.hpp"
@@ -190,6 +191,7 @@ HttpResponse Router::hook_response(fhir::Result<HookOutcome> outcome, RequestInf
   ops::metrics::record_stage(ops::metrics::Stage::gather, outcome->gather_seconds);
   ops::metrics::record_stage(ops::metrics::Stage::evaluate, outcome->evaluate_seconds);
   ops::metrics::record_stage(ops::metrics::Stage::write, outcome->write_seconds);
+  for (const auto& rule : outcome->quieted) info.quieted += (info.quieted.empty() ? "" : ",") + rule;
   for (std::size_t i = 0; i < outcome->rules.size(); ++i) {
     info.rules += (info.rules.empty() ? "" : ",") + outcome->rules[i];
     ops::metrics::record_card(outcome->rules[i], outcome->indicators[i]);
@@ -219,8 +221,10 @@ HttpResponse Router::feedback(const std::string& service_id, const HttpRequest& 
     fresh = runtime_.feedback_store->put(records);
   } catch (const feedback::FeedbackStoreError& e) {
     ops::log::write(ops::log::Level::error, "feedback_store_failed", {{"detail", e.what()}});
+    ops::metrics::record_feedback_store_error();
     return error_response(ProblemKind::unavailable, "the feedback store is unavailable; retry later");
   }
+  if (runtime_.quiet) runtime_.quiet->poke();  // overrides quiet this replica's next calls at once
   std::int64_t stored = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const std::string& rule = records[i].rule.empty() ? std::string("unknown") : records[i].rule;
@@ -346,7 +350,9 @@ HttpResponse Router::complete(const HttpRequest& request, HttpResponse response,
     }
     fields.push_back({"hookInstance", info.hook_instance});
     if (reached_engine) fields.push_back({"patient", info.patient});
-    fields.insert(fields.end(), {{"cards", info.cards}, {"rules", info.rules}, {"auth", auth}});
+    fields.insert(fields.end(), {{"cards", info.cards}, {"rules", info.rules}});
+    if (!info.quieted.empty()) fields.push_back({"quieted", info.quieted});
+    fields.push_back({"auth", auth});
     ops::log::write(ops::log::Level::info, "request", fields);
   }
   return response;

@@ -20,6 +20,7 @@ struct RequestInfo {
   std::string service;      // the CDS service id when the route names a known one
   std::string hook_instance;
   std::string rules;        // rule ids of the cards returned, comma-separated
+  std::string quieted;      // rule ids of the cards quieted (overridden, in their quiet period), comma-separated
   std::string patient;      // ops::log::pseudonym of context.patientId
   std::int64_t cards = -1;  // cards returned (service), entries stored (feedback); -1: not applicable
   double parse_s = -1, gather_s = -1, evaluate_s = -1, write_s = -1;  // stage timings; -1: not reached

@@ -127,6 +127,11 @@ Family<32> g_fetches;              // outcome
 Family<512> g_cards;               // rule, indicator
 Family<256> g_feedback;            // rule, outcome
 Family<32> g_auth_failures;        // reason
+Family<64> g_quieted;              // rule
+Family<8> g_quiet_store_errors;    // op
+std::atomic<std::uint64_t> g_quiet_fail_open{0};
+std::atomic<std::uint64_t> g_feedback_store_errors{0};
+std::atomic<int> g_quiet_store_up{0};
 
 const char* stage_name(Stage stage) {
   switch (stage) {
@@ -196,6 +201,16 @@ void record_feedback(std::string_view rule, std::string_view outcome) {
 
 void record_auth_failure(std::string_view reason) { g_auth_failures.add(labels({{"reason", reason}})); }
 
+void record_feedback_store_error() { g_feedback_store_errors.fetch_add(1, std::memory_order_relaxed); }
+
+void record_quieted(std::string_view rule) { g_quieted.add(labels({{"rule", rule}})); }
+
+void record_quiet_fail_open() { g_quiet_fail_open.fetch_add(1, std::memory_order_relaxed); }
+
+void record_quiet_store_error(std::string_view op) { g_quiet_store_errors.add(labels({{"op", op}})); }
+
+void set_quiet_store_up(bool up) { g_quiet_store_up.store(up ? 1 : 0, std::memory_order_relaxed); }
+
 std::string render() {
   std::string out;
   out.reserve(16384);
@@ -213,6 +228,22 @@ std::string render() {
   render_counter(out, "nmo_feedback_total", "Feedback entries stored, by rule and outcome.", g_feedback);
   render_counter(out, "nmo_auth_failures_total", "Requests refused by authentication, by reason.",
                  g_auth_failures);
+  out += "# HELP nmo_feedback_store_errors_total Feedback requests answered 503 because the store failed.\n";
+  out += "# TYPE nmo_feedback_store_errors_total counter\n";
+  out += "nmo_feedback_store_errors_total " +
+         std::to_string(g_feedback_store_errors.load(std::memory_order_relaxed)) + "\n";
+  render_counter(out, "nmo_cards_quieted_total",
+                 "Cards not shown because a clinician's override of the same rule and facts is in its quiet period.",
+                 g_quieted);
+  render_counter(out, "nmo_quiet_store_errors_total", "Failed operations of the quiet store, by operation.",
+                 g_quiet_store_errors);
+  out += "# HELP nmo_quiet_fail_open_total Hook calls whose cards were all shown because the quiet store was "
+         "unavailable.\n";
+  out += "# TYPE nmo_quiet_fail_open_total counter\n";
+  out += "nmo_quiet_fail_open_total " + std::to_string(g_quiet_fail_open.load(std::memory_order_relaxed)) + "\n";
+  out += "# HELP nmo_quiet_store_up Whether the last reload of overrides from the quiet store worked (1) or not.\n";
+  out += "# TYPE nmo_quiet_store_up gauge\n";
+  out += "nmo_quiet_store_up " + std::to_string(g_quiet_store_up.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP nmo_metrics_dropped_total Observations not recorded because a metric family was full.\n";
   out += "# TYPE nmo_metrics_dropped_total counter\n";
   out += "nmo_metrics_dropped_total " + std::to_string(g_dropped.load(std::memory_order_relaxed)) + "\n";

@@ -38,6 +38,22 @@ void record_feedback(std::string_view rule, std::string_view outcome);
 /// jwks_unavailable, replayed.
 void record_auth_failure(std::string_view reason);
 
+/// One feedback request the feedback store could not take (answered 503): nmo_feedback_store_errors_total.
+void record_feedback_store_error();
+
+/// One card not shown because an override of the same rule and facts is still in its quiet period
+/// (cards/quiet.hpp): nmo_cards_quieted_total{rule}.
+void record_quieted(std::string_view rule);
+
+/// One hook call whose cards were all shown because the quiet store was unavailable (fail open):
+/// nmo_quiet_fail_open_total.
+void record_quiet_fail_open();
+
+/// The quiet store failed an operation (`op`: record | reload | prune): nmo_quiet_store_errors_total{op}; and
+/// whether its last reload worked: nmo_quiet_store_up (1 | 0).
+void record_quiet_store_error(std::string_view op);
+void set_quiet_store_up(bool up);
+
 /// Every metric in the Prometheus text format, with HELP and TYPE lines.
 std::string render();
 

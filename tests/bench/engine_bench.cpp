@@ -23,7 +23,9 @@
 #include "chart.hpp"
 #include "fhir/json.hpp"
 #include "fhir/record_reader.hpp"
+#include "service/feedback/quiet_book.hpp"
 #include "service/hook_call.hpp"
+#include "service/quieting.hpp"
 #include "service/runtime.hpp"
 #include "service/services.hpp"
 
@@ -222,12 +224,86 @@ void call_hook(benchmark::State& state, ChartHook hook) {
   finish(state, f);
 }
 
+// Quieting (issue 13): a book of 10,000 patients with overrides, this patient among them with one override of
+// another rule, held in memory as in service (the store is a stand-in: sync() is off the request path).
+class BenchQuietStore final : public service::feedback::QuietStore {
+ public:
+  void record(const std::vector<service::feedback::IssuedCard>&,
+              const std::vector<service::feedback::WeekTally>&) override {}
+  std::vector<service::feedback::WeekTally> tallies() override { return {}; }
+  std::vector<service::feedback::OverrideRow> overrides(std::int64_t) override { return rows; }
+  void prune(std::int64_t, std::int64_t) override {}
+  std::string describe() const override { return "bench"; }
+  std::vector<service::feedback::OverrideRow> rows;
+};
+
+const service::Runtime& quiet_runtime() {
+  static const service::Runtime rt = [] {
+    service::Runtime r = runtime();
+    auto store = std::make_shared<BenchQuietStore>();
+    service::feedback::QuietSettings settings;
+    settings.key = "bench key";
+    auto book = std::make_shared<service::feedback::QuietBook>(store, r.knowledge, settings);
+    for (int i = 0; i < 10000; ++i) {
+      const std::string patient = i == 0 ? book->pseudonym("", "pat") : "q-" + std::to_string(i);
+      store->rows.push_back({patient, "NMOSD-12", "d", "patient-view", "", "access", "", "2026-11-01T00:00:00Z",
+                             "2026-11-01T00:00:00Z"});
+    }
+    book->sync(kNow);
+    r.quiet = book;
+    return r;
+  }();
+  return rt;
+}
+
+// The step quieting adds to a hook call: pseudonym (HMAC-SHA-256), lookup, apply_quiet, issued cards queued. The
+// queue is drained outside the timing now and then, as the book's thread would.
+void quiet(benchmark::State& state, ChartHook hook) {
+  const Fixture& f = fixture(state.range(0), hook);
+  const service::Runtime& rt = quiet_runtime();
+  std::int64_t n = 0;
+  for (auto _ : state) {
+    std::vector<std::string> quieted;
+    auto shown = service::quiet_cards(f.input, "", f.cards, rt, quieted);
+    benchmark::DoNotOptimize(shown);
+    if (++n % 50000 == 0) {
+      state.PauseTiming();
+      rt.quiet->sync(kNow);
+      state.ResumeTiming();
+    }
+  }
+  finish(state, f);
+}
+
+// call_hook with quieting on: compare with call_hook for the latency quieting adds.
+void call_hook_quiet(benchmark::State& state, ChartHook hook) {
+  const Fixture& f = fixture(state.range(0), hook);
+  const service::ServiceDef& svc = service_for(hook);
+  const service::Runtime& rt = quiet_runtime();
+  std::int64_t n = 0;
+  for (auto _ : state) {
+    auto out = service::call_hook(svc, f.text, rt, kNow);
+    if (!out) {
+      state.SkipWithError(out.problem().message.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(out);
+    if (++n % 50000 == 0) {
+      state.PauseTiming();
+      rt.quiet->sync(kNow);
+      state.ResumeTiming();
+    }
+  }
+  finish(state, f);
+}
+
 void register_all() {
   using Fn = void (*)(benchmark::State&, ChartHook);
   const std::pair<const char*, Fn> stages[] = {{"parse", parse},       {"parse_in_place", parse_in_place},
                                                {"record", record},
                                                {"evaluate", evaluate}, {"write", write},
-                                               {"pipeline", pipeline}, {"call_hook", call_hook}};
+                                               {"pipeline", pipeline}, {"call_hook", call_hook},
+                                               {"quiet", quiet},       {"call_hook_quiet", call_hook_quiet}};
   for (const auto& [name, fn] : stages) {
     for (const auto& [label, n] : {std::pair{"typical", kTypical}, std::pair{"heavy", kHeavy}}) {
       benchmark::RegisterBenchmark((std::string(name) + "/patient-view/" + label).c_str(), fn,

@@ -101,6 +101,27 @@ BOOST_AUTO_TEST_CASE(missing_file_and_invalid_json_name_the_file) {
   BOOST_TEST(problem_path(edited("meta.json", "{", "[")).rfind("meta.json:", 0) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(every_override_reason_carries_its_quiet_days) {
+  const KnowledgeBase& kb = knowledge();
+  BOOST_TEST(kb.quiet_days("stable-remission") == 180);
+  BOOST_TEST(kb.quiet_days("access") == 90);
+  BOOST_TEST(kb.quiet_days("patient-preference") == 180);
+  BOOST_TEST(kb.quiet_days("documented-elsewhere") == 30);
+  BOOST_TEST(kb.quiet_days("not-applicable") == 365);
+  BOOST_TEST(kb.quiet_days("no-such-reason") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(override_reason_without_valid_quiet_days_is_rejected) {
+  const std::string from = "\"display\": \"Patient preference\",\n      \"quiet_days\": 180";
+  BOOST_TEST(problem_path(edited("cards.json", from, "\"display\": \"Patient preference\"")) ==
+             "cards.json:override_reasons[2].quiet_days");
+  for (const std::string bad : {"-1", "731", "1.5", "\"30\""}) {
+    BOOST_TEST(problem_path(edited("cards.json", from,
+                                   "\"display\": \"Patient preference\",\n      \"quiet_days\": " + bad)) ==
+               "cards.json:override_reasons[2].quiet_days");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(formulary_naming_an_unknown_agent_is_rejected) {
   BOOST_TEST(problem_path(edited("formulary.json", R"("rituximab"])", R"("rituximab", "unobtainium"])")) ==
              "formulary.json:available[5]");

@@ -1,0 +1,240 @@
+#include "service/feedback/quiet_book.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+
+#include "cards/knowledge_model.hpp"
+#include "fhir/time.hpp"
+#include "service/feedback/feedback_store.hpp"  // FeedbackStoreError
+#include "service/ops/log.hpp"
+#include "service/ops/metrics.hpp"
+
+namespace nmo::service::feedback {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kPruneEvery = 3600;
+// Overrides are read this long past the longest quiet period, so a returning card can still say it was overridden.
+constexpr std::int64_t kMarginDays = 30;
+
+std::optional<cards::Hook> hook_of(std::string_view name) {
+  if (name == "patient-view") return cards::Hook::patient_view;
+  if (name == "order-select") return cards::Hook::order_select;
+  if (name == "order-sign") return cards::Hook::order_sign;
+  return std::nullopt;
+}
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The earlier of the client's outcomeTimestamp and the time the store received it: a client clock ahead of ours
+// never lengthens a quiet period.
+std::optional<std::int64_t> overridden_at(const OverrideRow& row) {
+  const auto told = fhir::parse_fhir_time(row.outcome_timestamp);
+  const auto received = fhir::parse_fhir_time(row.received_at);
+  if (told && received) return std::min(*told, *received);
+  return told ? told : received;
+}
+
+}  // namespace
+
+QuietBook::QuietBook(std::shared_ptr<QuietStore> store, std::shared_ptr<const cards::KnowledgeBase> knowledge,
+                     QuietSettings settings)
+    : store_(std::move(store)), knowledge_(std::move(knowledge)), settings_(std::move(settings)),
+      index_(std::make_shared<const Index>()) {
+  int longest = 0;
+  for (const auto& reason : knowledge_->override_reasons()) longest = std::max(longest, knowledge_->quiet_days(reason.code));
+  window_days_ = longest + kMarginDays;
+  if (settings_.key.empty()) {  // no configured secret: pseudonyms of this process only
+    unsigned char random[32];
+    if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("no randomness for the quiet key");
+    settings_.key.assign(reinterpret_cast<const char*>(random), sizeof random);
+  }
+}
+
+QuietBook::~QuietBook() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::vector<IssuedCard> rest;
+  std::vector<WeekTally> tallies;
+  {
+    std::lock_guard lock(mutex_);
+    rest.swap(pending_);
+    for (const auto& [key, t] : pending_tallies_) tallies.push_back(t);
+  }
+  if (rest.empty() && tallies.empty()) return;
+  try {
+    store_->record(rest, tallies);
+  } catch (const FeedbackStoreError& e) {
+    ops::log::write(ops::log::Level::warn, "quiet_store_failed", {{"op", "record"}, {"detail", e.what()}});
+  }
+}
+
+void QuietBook::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+}
+
+void QuietBook::poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_all();
+}
+
+void QuietBook::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, settings_.refresh, [this] { return stop_ || poked_; });
+      if (stop_) return;
+      poked_ = false;
+    }
+    sync(now_seconds());
+  }
+}
+
+std::string QuietBook::pseudonym(std::string_view fhir_server, std::string_view patient_id) const {
+  const std::string message = std::string(fhir_server) + "|" + std::string(patient_id);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), settings_.key.data(), static_cast<int>(settings_.key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
+  std::string out = "q-";
+  char hex[3];
+  for (unsigned int i = 0; i < 16 && i < length; ++i) {
+    std::snprintf(hex, sizeof hex, "%02x", mac[i]);
+    out += hex;
+  }
+  return out;
+}
+
+std::optional<std::vector<cards::QuietEntry>> QuietBook::entries(const std::string& pseudonym) const {
+  std::shared_ptr<const Index> index;
+  {
+    std::lock_guard lock(mutex_);
+    if (!available_) return std::nullopt;
+    index = index_;
+  }
+  const auto it = index->find(pseudonym);
+  if (it == index->end()) return std::vector<cards::QuietEntry>{};
+  return it->second;
+}
+
+void QuietBook::issued(std::vector<IssuedCard> cards, const std::vector<std::string>& quieted_rules,
+                       std::int64_t now) {
+  if (cards.empty() && quieted_rules.empty()) return;
+  const std::int64_t week = week_of(now);
+  std::lock_guard lock(mutex_);
+  for (const auto& c : cards) {
+    WeekTally& t = pending_tallies_[{c.rule, week}];
+    t.rule = c.rule;
+    t.week = week;
+    ++t.issued;
+  }
+  for (const auto& rule : quieted_rules) {
+    WeekTally& t = pending_tallies_[{rule, week}];
+    t.rule = rule;
+    t.week = week;
+    ++t.quieted;
+  }
+  for (auto& c : cards) {
+    if (pending_.size() >= settings_.max_pending) {
+      ++dropped_;
+      continue;
+    }
+    pending_.push_back(std::move(c));
+  }
+}
+
+bool QuietBook::sync(std::int64_t now) {
+  std::lock_guard one_at_a_time(sync_mutex_);
+  bool ok = true;
+  std::vector<IssuedCard> batch;
+  std::map<std::pair<std::string, std::int64_t>, WeekTally> tally_map;
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(pending_);
+    tally_map.swap(pending_tallies_);
+    std::swap(dropped, dropped_);
+  }
+  std::vector<WeekTally> tallies;
+  for (const auto& [key, t] : tally_map) tallies.push_back(t);
+  if (dropped > 0) {
+    ops::metrics::record_quiet_store_error("record");
+    ops::log::write(ops::log::Level::warn, "quiet_cards_dropped",
+                    {{"count", static_cast<std::int64_t>(dropped)},
+                     {"message", "issued cards not recorded: the queue was full; their feedback will not quiet"}});
+  }
+  if (!batch.empty() || !tallies.empty()) {
+    try {
+      store_->record(batch, tallies);
+    } catch (const FeedbackStoreError& e) {
+      ok = false;
+      ops::metrics::record_quiet_store_error("record");
+      ops::log::write(ops::log::Level::warn, "quiet_store_failed", {{"op", "record"}, {"detail", e.what()}});
+      std::lock_guard lock(mutex_);  // kept for the next sync, as far as the queue has room
+      const std::size_t room = settings_.max_pending > pending_.size() ? settings_.max_pending - pending_.size() : 0;
+      if (batch.size() > room) batch.resize(room);
+      pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      for (const auto& t : tallies) {
+        WeekTally& kept = pending_tallies_[{t.rule, t.week}];
+        kept.rule = t.rule;
+        kept.week = t.week;
+        kept.issued += t.issued;
+        kept.quieted += t.quieted;
+      }
+    }
+  }
+
+  try {
+    auto index = std::make_shared<Index>();
+    for (const OverrideRow& row : store_->overrides(now - window_days_ * kDay)) {
+      const auto hook = hook_of(row.hook);
+      const auto when = overridden_at(row);
+      if (!hook || !when) continue;
+      if (!row.reason_system.empty() && row.reason_system != knowledge_->override_system()) continue;
+      (*index)[row.patient].push_back(
+          cards::QuietEntry{row.rule, row.digest, *hook, *when, row.reason_code, row.reason_display});
+    }
+    std::lock_guard lock(mutex_);
+    index_ = std::move(index);
+    available_ = true;
+    ops::metrics::set_quiet_store_up(true);
+  } catch (const FeedbackStoreError& e) {
+    ok = false;
+    {
+      std::lock_guard lock(mutex_);
+      available_ = false;
+    }
+    ops::metrics::set_quiet_store_up(false);
+    ops::metrics::record_quiet_store_error("reload");
+    ops::log::write(ops::log::Level::warn, "quiet_store_failed",
+                    {{"op", "reload"}, {"detail", e.what()}, {"message", "cards are shown until the store answers"}});
+  }
+
+  if (ok && now - last_prune_ >= kPruneEvery) {
+    try {
+      store_->prune(now - settings_.unanswered_days * kDay, now - window_days_ * kDay);
+      last_prune_ = now;
+    } catch (const FeedbackStoreError& e) {
+      ops::metrics::record_quiet_store_error("prune");
+      ops::log::write(ops::log::Level::warn, "quiet_store_failed", {{"op", "prune"}, {"detail", e.what()}});
+    }
+  }
+  return ok;
+}
+
+}  // namespace nmo::service::feedback

@@ -1,0 +1,83 @@
+#pragma once
+// The overrides of every patient, in memory, kept fresh from the QuietStore by one background thread (issue 13).
+// The hook call reads them without I/O (entries()) and hands over the cards it showed (issued()), which the
+// thread writes; so quieting adds no round-trip to a hook call. While the store cannot be read, entries() answers
+// nothing and every card is shown (fail open, nmo_quiet_fail_open_total).
+
+#include <chrono>
+#include <map>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cards/knowledge_base.hpp"
+#include "cards/quiet.hpp"
+#include "service/feedback/quiet_store.hpp"
+
+namespace nmo::service::feedback {
+
+struct QuietSettings {
+  std::string key;  // of the patient pseudonyms (HMAC-SHA-256); the same secret on every replica; empty: random
+  std::chrono::milliseconds refresh{5000};  // how often issued cards are written and overrides read again
+  std::int64_t unanswered_days = 7;         // a card without feedback is forgotten after this
+  std::size_t max_pending = 100000;         // issued cards waiting to be written; more are dropped (and logged)
+};
+
+class QuietBook {
+ public:
+  QuietBook(std::shared_ptr<QuietStore> store, std::shared_ptr<const cards::KnowledgeBase> knowledge,
+            QuietSettings settings);
+  ~QuietBook();  // stops the thread; cards not yet written are written once more, best effort
+  QuietBook(const QuietBook&) = delete;
+  QuietBook& operator=(const QuietBook&) = delete;
+
+  /// Starts the background thread (sync() every refresh interval, or sooner when poked).
+  void start();
+  /// Wakes the thread (after feedback was stored on this replica).
+  void poke();
+
+  /// "q-" + 32 hex digits of HMAC-SHA-256(key, fhirServer "|" patientId): the same patient of the same EHR on
+  /// every replica, and no identifier in the store.
+  std::string pseudonym(std::string_view fhir_server, std::string_view patient_id) const;
+
+  /// This patient's overrides, from memory; nullopt while the store is unavailable (show every card).
+  std::optional<std::vector<cards::QuietEntry>> entries(const std::string& pseudonym) const;
+
+  /// Queues the cards a hook call showed, and counts them and the rules it quieted in the week of `now`, for
+  /// the thread to record.
+  void issued(std::vector<IssuedCard> cards, const std::vector<std::string>& quieted_rules, std::int64_t now);
+
+  /// Writes the queued cards and reads the overrides again, on the caller's thread. `now`: seconds since the
+  /// epoch. False when the store failed (the book then fails open until a sync works).
+  bool sync(std::int64_t now);
+
+ private:
+  using Index = std::unordered_map<std::string, std::vector<cards::QuietEntry>>;
+  void run();
+
+  std::shared_ptr<QuietStore> store_;
+  std::shared_ptr<const cards::KnowledgeBase> knowledge_;
+  QuietSettings settings_;
+  std::int64_t window_days_ = 0;  // overrides older than the longest quiet period (and a margin) are not read
+
+  mutable std::mutex mutex_;  // guards index_, available_, pending_*, dropped_, stop_, poked_
+  std::shared_ptr<const Index> index_;
+  bool available_ = false;
+  std::vector<IssuedCard> pending_;
+  std::map<std::pair<std::string, std::int64_t>, WeekTally> pending_tallies_;  // (rule, week)
+  std::size_t dropped_ = 0;
+  bool stop_ = false, poked_ = false;
+  std::condition_variable wake_;
+  std::mutex sync_mutex_;  // one sync at a time
+  std::int64_t last_prune_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace nmo::service::feedback

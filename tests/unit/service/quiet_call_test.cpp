@@ -1,0 +1,272 @@
+// Quieting through the whole hook call (issue 13): a patient story overridden on the feedback endpoint's store,
+// called again, is quiet; a critical card never is; a store that cannot be read shows every card and counts it;
+// two replicas share one PostgreSQL store.
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cards/card.hpp"
+#include "cards/knowledge_model.hpp"
+#include "service/feedback/feedback_store.hpp"
+#include "service/feedback/quiet_book.hpp"
+#include "service/hook_call.hpp"
+#include "service/ops/metrics.hpp"
+#include "service/services.hpp"
+#include "tests/support/postgres_server.hpp"
+
+using namespace nmo::service;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kNow = 1795478400;  // 2026-11-24T00:00:00Z, the stories' "now"
+constexpr std::int64_t kDay = 86400;
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::shared_ptr<const nmo::cards::KnowledgeBase> knowledge() {
+  static const auto kb = [] {
+    std::vector<nmo::cards::KnowledgeFile> files;
+    for (const auto& e : fs::directory_iterator(fs::path(NMO_SOURCE_DIR) / "config/knowledge")) {
+      if (e.path().extension() == ".json") files.push_back({e.path().filename().string(), read(e.path())});
+    }
+    auto loaded = nmo::cards::load_knowledge(files);
+    BOOST_REQUIRE(loaded.ok());
+    return *loaded;
+  }();
+  return kb;
+}
+
+// A story request (tests/fixtures/stories) with its hookInstance replaced: a later chart opening.
+std::string story(const std::string& name, const std::string& hook_instance) {
+  std::string text = read(fs::path(NMO_FIXTURES_DIR) / "stories" / (name + ".json"));
+  const std::string key = "\"hookInstance\": \"";
+  const auto at = text.find(key);
+  BOOST_REQUIRE(at != std::string::npos);
+  text.replace(at + key.size(), 36, hook_instance);
+  return text;
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "nmo-quiet-XXXXXX").string();
+    BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// One replica: a runtime whose quiet book reads `quiet`, and the feedback store its feedback route writes.
+struct Replica {
+  Runtime runtime;
+  std::shared_ptr<feedback::FeedbackStore> feedback;
+  Replica(std::shared_ptr<feedback::FeedbackStore> feedback_store, std::shared_ptr<feedback::QuietStore> quiet)
+      : feedback(std::move(feedback_store)) {
+    runtime.knowledge = knowledge();
+    feedback::QuietSettings settings;
+    settings.key = "a shared secret of every replica";
+    runtime.quiet = std::make_shared<feedback::QuietBook>(std::move(quiet), runtime.knowledge, settings);
+  }
+  HookOutcome call(const std::string& service, const std::string& body, std::int64_t now = kNow) {
+    auto outcome = call_hook(*find_service(service), body, runtime, now);
+    BOOST_REQUIRE_MESSAGE(outcome.ok(), (outcome.ok() ? std::string() : outcome.problem().message));
+    return *outcome;
+  }
+  // Feedback as the route stores it: the rule from the card uuid.
+  void override_card(const std::string& card_uuid, const std::string& rule, const std::string& code,
+                     const std::string& outcome = "overridden") {
+    feedback::FeedbackRecord r;
+    r.service_id = "nmosd-patient-view";
+    r.rule = rule;
+    r.entry.card = card_uuid;
+    r.entry.outcome = outcome;
+    if (outcome == "accepted") r.entry.accepted_suggestions = {"s-1"};
+    if (!code.empty()) r.entry.override_system = runtime.knowledge->override_system();
+    r.entry.override_code = code;
+    r.entry.outcome_timestamp = "2026-11-24T09:30:00Z";
+    r.received_at = "2026-11-24T09:30:01Z";
+    feedback->put({r});
+  }
+};
+
+// The uuid of the card of `rule` in a response body.
+std::string uuid_of(const HookOutcome& outcome, const std::string& rule) {
+  for (std::size_t i = 0; i < outcome.rules.size(); ++i) {
+    if (outcome.rules[i] != rule) continue;
+    std::size_t at = 0;
+    for (std::size_t n = 0; n <= i; ++n) at = outcome.body.find("\"uuid\":\"", at) + 8;
+    return outcome.body.substr(at, 36);
+  }
+  BOOST_FAIL("no card of " + rule);
+  return {};
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::string metric_line(const std::string& name) {
+  const std::string text = ops::metrics::render();
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? "" : text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+}
+
+class FailingStore final : public feedback::QuietStore {
+ public:
+  void record(const std::vector<feedback::IssuedCard>&, const std::vector<feedback::WeekTally>&) override {
+    throw feedback::FeedbackStoreError("down");
+  }
+  std::vector<feedback::WeekTally> tallies() override { throw feedback::FeedbackStoreError("down"); }
+  std::vector<feedback::OverrideRow> overrides(std::int64_t) override { throw feedback::FeedbackStoreError("down"); }
+  void prune(std::int64_t, std::int64_t) override { throw feedback::FeedbackStoreError("down"); }
+  std::string describe() const override { return "failing"; }
+};
+
+constexpr const char* kFirst = "11111111-1111-4111-8111-111111111111";
+constexpr const char* kSecond = "22222222-2222-4222-8222-222222222222";
+constexpr const char* kThird = "33333333-3333-4333-8333-333333333333";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(quiet_call)
+
+BOOST_AUTO_TEST_CASE(a_story_overridden_with_stable_remission_is_quiet_at_the_next_chart_opening) {
+  TempDir dir;
+  const std::string db = dir.path + "/feedback.db";
+  std::shared_ptr<feedback::FeedbackStore> store = feedback::open_sqlite_feedback_store(db);
+  Replica replica(store, feedback::open_sqlite_quiet_store(db));
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+
+  const HookOutcome first = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kFirst));
+  BOOST_REQUIRE(joined(first.rules) == "NMOSD-03");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));  // the issued card is written
+  replica.override_card(uuid_of(first, "NMOSD-03"), "NMOSD-03", "stable-remission");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));  // and the override read back
+
+  const HookOutcome again = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kSecond));
+  BOOST_TEST(again.rules.empty());
+  BOOST_TEST(joined(again.quieted) == "NMOSD-03");
+  BOOST_TEST(again.body == R"({"cards":[]})");
+
+  // 180 days later (stable-remission) it is back, and says it was overridden.
+  const HookOutcome later = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kThird),
+                                         kNow + 181 * kDay);
+  BOOST_TEST(joined(later.rules) == "NMOSD-03");
+  BOOST_TEST(later.body.find("Overridden on 2026-11-24: Stable remission on current therapy.") != std::string::npos);
+
+  // The store holds a pseudonym, never the patient id.
+  const std::string bytes = read(db) + read(db + "-wal");
+  BOOST_TEST(bytes.find(replica.runtime.quiet->pseudonym("https://fhir.example.org/r4", "pat")) != std::string::npos);
+  BOOST_TEST(bytes.find("fhir.example.org") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(accepted_feedback_and_an_override_without_reason_quiet_nothing) {
+  TempDir dir;
+  const std::string db = dir.path + "/feedback.db";
+  std::shared_ptr<feedback::FeedbackStore> store = feedback::open_sqlite_feedback_store(db);
+  Replica replica(store, feedback::open_sqlite_quiet_store(db));
+  const HookOutcome first = replica.call("nmosd-patient-view", story("aqp4_positive_untreated", kFirst));
+  BOOST_REQUIRE(joined(first.rules) == "NMOSD-02");
+  const HookOutcome other = replica.call("nmosd-patient-view", story("aqp4_positive_untreated", kSecond));
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  replica.override_card(uuid_of(first, "NMOSD-02"), "NMOSD-02", "", "accepted");
+  replica.override_card(uuid_of(other, "NMOSD-02"), "NMOSD-02", "");  // dismissed without a reason
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  const HookOutcome again = replica.call("nmosd-patient-view", story("aqp4_positive_untreated", kThird));
+  BOOST_TEST(joined(again.rules) == "NMOSD-02");
+  BOOST_TEST(again.quieted.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_critical_story_is_never_quiet) {
+  TempDir dir;
+  const std::string db = dir.path + "/feedback.db";
+  std::shared_ptr<feedback::FeedbackStore> store = feedback::open_sqlite_feedback_store(db);
+  Replica replica(store, feedback::open_sqlite_quiet_store(db));
+  const HookOutcome first = replica.call("nmosd-patient-view", story("pregnant_on_mycophenolate", kFirst));
+  BOOST_REQUIRE(first.body.find("\"indicator\":\"critical\"") != std::string::npos);
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  for (const auto& rule : first.rules) replica.override_card(uuid_of(first, rule), rule, "specialist-directed");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  const HookOutcome again = replica.call("nmosd-patient-view", story("pregnant_on_mycophenolate", kSecond));
+  BOOST_TEST(again.body.find("\"indicator\":\"critical\"") != std::string::npos);
+  BOOST_TEST(again.body.find("critical cards are never quieted") != std::string::npos);
+  for (const auto& rule : again.quieted) BOOST_TEST(rule != "NMOSD-14");
+}
+
+BOOST_AUTO_TEST_CASE(a_store_that_cannot_be_read_shows_every_card_and_counts_it) {
+  Replica replica(nullptr, std::make_shared<FailingStore>());
+  BOOST_TEST(!replica.runtime.quiet->sync(kNow));
+  const std::string before = metric_line("nmo_quiet_fail_open_total");
+  const HookOutcome outcome = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kFirst));
+  BOOST_TEST(joined(outcome.rules) == "NMOSD-03");
+  const std::string after = metric_line("nmo_quiet_fail_open_total");
+  BOOST_TEST_MESSAGE(before << " → " << after);
+  BOOST_TEST(before != after);
+  BOOST_TEST(metric_line("nmo_quiet_store_up") == "nmo_quiet_store_up 0");
+  BOOST_TEST(ops::metrics::render().find("nmo_quiet_store_errors_total{op=\"reload\"}") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(two_replicas_share_one_postgres_store) {
+  nmo::test::PostgresServer* pg = nmo::test::shared_postgres();
+  if (pg == nullptr) {
+    BOOST_TEST_MESSAGE("SKIPPED: PostgreSQL server binaries not installed; set CI=true to make this a failure");
+    return;
+  }
+  const std::string url = pg->create_database("quiet_replicas");
+  Replica a(feedback::open_postgres_feedback_store(url), feedback::open_postgres_quiet_store(url));
+  Replica b(feedback::open_postgres_feedback_store(url), feedback::open_postgres_quiet_store(url));
+
+  // Replica A shows the card; the clinician's feedback lands on replica B.
+  const HookOutcome first = a.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kFirst));
+  BOOST_REQUIRE(joined(first.rules) == "NMOSD-03");
+  BOOST_REQUIRE(a.runtime.quiet->sync(kNow));
+  b.override_card(uuid_of(first, "NMOSD-03"), "NMOSD-03", "stable-remission");
+
+  // Both replicas read it back: the next chart opening is quiet whichever replica answers.
+  BOOST_REQUIRE(a.runtime.quiet->sync(kNow));
+  BOOST_REQUIRE(b.runtime.quiet->sync(kNow));
+  BOOST_TEST(a.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kSecond)).rules.empty());
+  BOOST_TEST(b.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kThird)).rules.empty());
+  BOOST_TEST(pg->psql("quiet_replicas", "SELECT count(*) FROM nmo_issued_cards WHERE patient LIKE 'q-%'")
+                 .find('1') != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_postgres_store_down_at_start_fails_open_without_the_password) {
+  Replica replica(nullptr,
+                  feedback::open_postgres_quiet_store("postgresql://nmo:s3cret@127.0.0.1:1/nmo?connect_timeout=5"));
+  BOOST_TEST(!replica.runtime.quiet->sync(kNow));
+  BOOST_TEST(joined(replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kFirst)).rules) ==
+             "NMOSD-03");
+}
+
+BOOST_AUTO_TEST_CASE(pseudonyms_depend_on_the_key_and_the_fhir_server) {
+  feedback::QuietSettings one, two;
+  one.key = "key one";
+  two.key = "key two";
+  feedback::QuietBook a(std::make_shared<FailingStore>(), knowledge(), one);
+  feedback::QuietBook same(std::make_shared<FailingStore>(), knowledge(), one);
+  feedback::QuietBook other(std::make_shared<FailingStore>(), knowledge(), two);
+  const std::string p = a.pseudonym("https://ehr.example/fhir", "pat");
+  BOOST_TEST(p.size() == 34u);
+  BOOST_TEST(p.find("pat") == std::string::npos);
+  BOOST_TEST(same.pseudonym("https://ehr.example/fhir", "pat") == p);
+  BOOST_TEST(other.pseudonym("https://ehr.example/fhir", "pat") != p);
+  BOOST_TEST(a.pseudonym("https://other.example/fhir", "pat") != p);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
