@@ -4,6 +4,7 @@
 // Label values are truncated to 64 bytes; a family holds a fixed number of series, and what does not fit is
 // counted in nmo_metrics_dropped_total instead.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,10 @@ void record_feedback(std::string_view rule, std::string_view outcome);
 /// malformed_token, bad_signature, expired, not_yet_valid, wrong_audience, untrusted_issuer, unknown_key,
 /// jwks_unavailable, replayed.
 void record_auth_failure(std::string_view reason);
+
+/// Resources dropped from one prefetch or fetched key because they belong to another patient than
+/// context.patientId: nmo_foreign_resources_total{key} (key: the service's prefetch key).
+void record_foreign_resources(std::string_view key, std::uint64_t count);
 
 /// Every metric in the Prometheus text format, with HELP and TYPE lines.
 std::string render();
