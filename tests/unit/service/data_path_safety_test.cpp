@@ -397,6 +397,20 @@ BOOST_AUTO_TEST_CASE(a_paged_prefetch_that_cannot_be_completed_is_412_naming_the
   BOOST_TEST(server.connections() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_prefetched_next_link_with_control_characters_is_400_and_nothing_is_sent) {
+  FakeFhirServer server(chart);
+  Fixture f({server.base() + "/fhir"});
+  std::string body = with(full_call(), "", "fhirServer", "\"" + server.base() + "/fhir\"");
+  body = with(body, "prefetch", "medications",
+              bundle(medication("m1", "Patient/pat"),
+                     server.base() + R"(/fhir/MedicationRequest?page=2\r\nAuthorization: Bearer evil)"));
+  auto result = f.run(body);
+  BOOST_REQUIRE(!result.ok());
+  BOOST_TEST(kind(result.problem()) == static_cast<int>(ProblemKind::invalid));
+  BOOST_TEST(result.problem().path == "prefetch.medications.link[0].url");
+  BOOST_TEST(server.received() == "");
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_next_page_is_412_naming_the_key) {
   FakeFhirServer server([](const FakeRequest&) { return reply(R"({"resourceType":"OperationOutcome"})", 500); });
   Fixture f({server.base() + "/fhir"});
