@@ -251,9 +251,11 @@ std::optional<Problem> apply_env(const Field& f, const std::string& name, const 
       const auto first = value.find_first_not_of(" \t\r\n");
       if (first != std::string::npos && value[first] == '[') {
         auto doc = fhir::parse_json(value);
-        const bool strings = doc && doc->IsArray() &&
-                             std::all_of(doc->Begin(), doc->End(), [](const auto& v) { return v.IsString(); });
-        if (!strings) return bad(where, where + ": expected a JSON array of strings or a comma-separated list, got " + value);
+        const bool strings =
+            doc && doc->IsArray() && std::all_of(doc->Begin(), doc->End(), [](const auto& v) { return v.IsString(); });
+        if (!strings) {
+          return bad(where, where + ": expected a JSON array of strings or a comma-separated list, got " + value);
+        }
         return apply_json(f, *doc, c);
       }
       std::vector<std::string> out;

@@ -230,7 +230,7 @@ void note_version(PatientRecord& record, FhirVersion v) {
 struct Reader {
   PatientRecord& record_;
   bool draft_ = false;
-  Subject* subject_ = nullptr;              // null: no identity check
+  Subject* subject_ = nullptr;             // null: no identity check
   std::vector<std::string> patient_urls_;  // fullUrls of the subject's Patient entries seen so far
 
   bool belongs(const Value& r, std::string_view type) const;

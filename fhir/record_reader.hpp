@@ -42,9 +42,9 @@ std::optional<Problem> read_resources(const rapidjson::Value& value, std::string
 /// resource that names a patient is foreign: dropped, not read, and counted. A resource that names no patient at
 /// all is kept (README, Fetching: it came in an answer scoped to this patient).
 struct Subject {
-  std::string patient_id;   // bare Patient.id; a "Patient/" prefix is dropped by subject_of()
-  std::string fhir_server;  // the request's fhirServer without a trailing '/'; "" when none
-  std::size_t foreign = 0;  // out: resources dropped because they name another patient
+  std::string patient_id;          // bare Patient.id; a "Patient/" prefix is dropped by subject_of()
+  std::string fhir_server;         // the request's fhirServer without a trailing '/'; "" when none
+  std::size_t foreign = 0;         // out: resources dropped because they name another patient
   std::string first_foreign_path;  // out: the JSON path of the first of them
 };
 
@@ -61,7 +61,7 @@ std::optional<Problem> read_resources(const rapidjson::Value& value, std::string
 std::optional<Problem> read_draft_orders(const rapidjson::Value& bundle, std::string_view path,
                                          PatientRecord& record);
 /// read_draft_orders() keeping only what belongs to `subject`.
-std::optional<Problem> read_draft_orders(const rapidjson::Value& bundle, std::string_view path,
-                                         PatientRecord& record, Subject& subject);
+std::optional<Problem> read_draft_orders(const rapidjson::Value& bundle, std::string_view path, PatientRecord& record,
+                                         Subject& subject);
 
 }  // namespace nmo::fhir

@@ -245,8 +245,8 @@ fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view
   if (auto p = read_prefetch(service, doc, call)) return *p;
   if (service.hook != cards::Hook::patient_view) {
     fhir::Subject subject = fhir::subject_of(input.patient_id, call.fhir_server);
-    if (auto p = fhir::read_draft_orders(context->FindMember("draftOrders")->value, "context.draftOrders",
-                                         call.record, subject)) {
+    if (auto p = fhir::read_draft_orders(context->FindMember("draftOrders")->value, "context.draftOrders", call.record,
+                                         subject)) {
       return *p;
     }
     // A card on another patient's draft (e.g. "delete this order") would act on the wrong chart.
@@ -295,8 +295,8 @@ Problem missing(const PendingCall& call, const std::string& why) {
   std::string what = "prefetch data required by this service is missing (" + join_keys(call.missing) + ")";
   if (call.missing.empty()) what = "prefetch data required by this service is incomplete";
   if (!call.next_pages.empty()) {
-    what += std::string(call.missing.empty() ? "" : " or incomplete") + " (paged, with next links: " +
-            join_keys(call.next_pages) + ")";
+    what += std::string(call.missing.empty() ? "" : " or incomplete") +
+            " (paged, with next links: " + join_keys(call.next_pages) + ")";
   }
   return fhir::make_problem(ProblemKind::missing_data, "prefetch", what + " and " + why);
 }
@@ -341,15 +341,17 @@ fhir::Result<std::vector<fetch::Search>> searches_for(const PendingCall& call) {
 fhir::Result<PendingCall> read_fetched(PendingCall call, const std::vector<fetch::Fetched>& fetched) {
   for (const fetch::Fetched& key : fetched) {
     bool patient_read = false;
-    for (const auto& [name, tmpl] : call.service->prefetch) patient_read = patient_read || (name == key.key && is_patient_read(tmpl));
+    for (const auto& [name, tmpl] : call.service->prefetch) {
+      patient_read = patient_read || (name == key.key && is_patient_read(tmpl));
+    }
     fhir::Subject subject = fhir::subject_of(call.input.patient_id, call.fhir_server);
     for (std::size_t p = 0; p < key.pages.size(); ++p) {
       const std::string path =
           key.pages.size() == 1 ? "fetched." + key.key : fhir::path_index("fetched." + key.key + ".page", p);
       if (patient_read && !is_the_patient(*key.pages[p], subject, true)) {
-        return fhir::make_problem(ProblemKind::upstream, path,
-                                  "fhirServer answered the read of the patient (" + key.key +
-                                      ") with another patient or resource");
+        return fhir::make_problem(
+            ProblemKind::upstream, path,
+            "fhirServer answered the read of the patient (" + key.key + ") with another patient or resource");
       }
       if (auto problem = fhir::read_resources(*key.pages[p], path, call.record, subject)) {
         problem->kind = ProblemKind::upstream;

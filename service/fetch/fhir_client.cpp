@@ -136,7 +136,8 @@ bool is_under_base(const Url& url, const Url& base) {
     start = end + 1;
   }
   const std::string_view p = std::string_view(url.target).substr(0, url.target.find('?'));
-  return root.empty() || p == root || (p.size() > root.size() && p.substr(0, root.size()) == root && p[root.size()] == '/');
+  return root.empty() || p == root ||
+         (p.size() > root.size() && p.substr(0, root.size()) == root && p[root.size()] == '/');
 }
 
 bool is_b64token(std::string_view token) {
@@ -509,8 +510,9 @@ FhirClient::~FhirClient() {
   impl_->idle.clear();
 }
 
-void FhirClient::get(std::string url, std::string base, std::string bearer_token, std::chrono::milliseconds call_timeout,
-                     std::chrono::steady_clock::time_point deadline, Callback done) {
+void FhirClient::get(std::string url, std::string base, std::string bearer_token,
+                     std::chrono::milliseconds call_timeout, std::chrono::steady_clock::time_point deadline,
+                     Callback done) {
   asio::post(impl_->ioc, [impl = impl_.get(), url = std::move(url), base = std::move(base),
                           token = std::move(bearer_token), call_timeout, deadline, done = std::move(done)]() mutable {
     auto refuse = [&done](const char* message) {
@@ -528,8 +530,8 @@ void FhirClient::get(std::string url, std::string base, std::string bearer_token
     if (parsed->scheme == "http" && !is_loopback_host(parsed->host)) {
       return refuse("plain http is allowed to loopback addresses only");
     }
-    std::make_shared<Fetch>(impl, std::move(*parsed), std::move(*parsed_base), std::move(token), call_timeout,
-                            deadline, std::move(done))
+    std::make_shared<Fetch>(impl, std::move(*parsed), std::move(*parsed_base), std::move(token), call_timeout, deadline,
+                            std::move(done))
         ->start();
   });
 }

@@ -37,11 +37,12 @@ BOOST_AUTO_TEST_CASE(the_log_line_of_a_400_carries_the_hook_instance) {
 
 BOOST_AUTO_TEST_CASE(the_log_line_of_a_412_carries_the_hook_instance) {
   ServerProcess server;
-  const std::string body = edit_json(read_fixture("stories/aqp4_positive_untreated.json"), [](rapidjson::Document& doc) {
-    doc.RemoveMember("prefetch");
-    doc.RemoveMember("fhirServer");
-    doc.RemoveMember("fhirAuthorization");
-  });
+  const std::string body =
+      edit_json(read_fixture("stories/aqp4_positive_untreated.json"), [](rapidjson::Document& doc) {
+        doc.RemoveMember("prefetch");
+        doc.RemoveMember("fhirServer");
+        doc.RemoveMember("fhirAuthorization");
+      });
   const auto response = exchange(server.port(), post_json("/cds-services/nmosd-patient-view", body));
   check_operation_outcome(response, 412, "prefetch");
   const std::string line = log_line(server, 412);

@@ -132,10 +132,10 @@ BOOST_AUTO_TEST_CASE(fhir_allowed_servers_take_https_and_loopback_http_from_file
 // Issue 10 item 8: --help shows list defaults as JSON arrays; that form must work in the environment too.
 BOOST_AUTO_TEST_CASE(list_keys_from_the_environment_take_the_json_array_form_and_the_comma_form) {
   const std::vector<std::string> want{"http://127.0.0.1:8090/fhir", "https://b.example/r4"};
-  for (const std::string value : {R"(["http://127.0.0.1:8090/fhir","https://b.example/r4"])",
-                                  R"(  [ "http://127.0.0.1:8090/fhir" , "https://b.example/r4" ] )",
-                                  "http://127.0.0.1:8090/fhir,https://b.example/r4",
-                                  " http://127.0.0.1:8090/fhir , https://b.example/r4 "}) {
+  for (const std::string value :
+       {R"(["http://127.0.0.1:8090/fhir","https://b.example/r4"])",
+        R"(  [ "http://127.0.0.1:8090/fhir" , "https://b.example/r4" ] )",
+        "http://127.0.0.1:8090/fhir,https://b.example/r4", " http://127.0.0.1:8090/fhir , https://b.example/r4 "}) {
     BOOST_TEST_CONTEXT(value) {
       auto c = parse_config("", {{"NMO_FHIR_ALLOWED_SERVERS", value}});
       BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.problem().message));

@@ -122,7 +122,8 @@ std::string fetching_call(const std::string& server, const std::string& token = 
   std::string body = with(full_call(), "", "prefetch", "");
   body = with(body, "", "fhirServer", "\"" + server + "\"");
   return with(body, "", "fhirAuthorization",
-              R"({"access_token":")" + token + R"(","token_type":"Bearer","expires_in":300,"scope":"patient/*.read","subject":"cds"})");
+              R"({"access_token":")" + token +
+                  R"(","token_type":"Bearer","expires_in":300,"scope":"patient/*.read","subject":"cds"})");
 }
 
 int kind(const nmo::fhir::Problem& p) { return static_cast<int>(p.kind); }
@@ -204,10 +205,9 @@ BOOST_AUTO_TEST_CASE(null_for_fhir_authorization_fhir_server_and_optional_contex
 
 BOOST_AUTO_TEST_CASE(a_required_member_that_is_null_stays_400) {
   Fixture f;
-  for (const auto& [object, name, path] : {std::tuple{"context", "patientId", "context.patientId"},
-                                          std::tuple{"context", "userId", "context.userId"},
-                                          std::tuple{"", "hookInstance", "hookInstance"},
-                                          std::tuple{"", "context", "context"}}) {
+  for (const auto& [object, name, path] :
+       {std::tuple{"context", "patientId", "context.patientId"}, std::tuple{"context", "userId", "context.userId"},
+        std::tuple{"", "hookInstance", "hookInstance"}, std::tuple{"", "context", "context"}}) {
     auto call = f.begin(with(full_call(), object, name, "null"));
     BOOST_REQUIRE(!call.ok());
     BOOST_TEST(call.problem().path == path);
@@ -278,8 +278,8 @@ BOOST_AUTO_TEST_CASE(a_prefetched_patient_with_another_id_or_shape_is_fetched_in
   FakeFhirServer server(chart);
   Fixture f({server.base() + "/fhir"});
   for (const std::string& patient : {std::string(R"({"resourceType":"Patient","id":"other","gender":"male"})"),
-                                    std::string(R"({"resourceType":"Condition","id":"pat"})"),
-                                    bundle(R"({"resource":{"resourceType":"Patient","id":"pat"}})")}) {
+                                     std::string(R"({"resourceType":"Condition","id":"pat"})"),
+                                     bundle(R"({"resource":{"resourceType":"Patient","id":"pat"}})")}) {
     BOOST_TEST_CONTEXT(patient) {
       // Without a usable fhirServer: 412, never evaluated.
       auto refused = f.run(with(full_call(), "prefetch", "patient", patient));
@@ -344,7 +344,8 @@ BOOST_AUTO_TEST_CASE(the_next_pages_of_a_paged_prefetch_are_fetched_from_fhir_se
   FakeFhirServer* self = nullptr;
   FakeFhirServer server([&self](const FakeRequest& r) {
     if (r.target == "/fhir/MedicationRequest?patient=pat&page=2") {
-      return reply(bundle(medication("m2", "Patient/pat"), self->base() + "/fhir/MedicationRequest?patient=pat&page=3"));
+      return reply(
+          bundle(medication("m2", "Patient/pat"), self->base() + "/fhir/MedicationRequest?patient=pat&page=3"));
     }
     if (r.target == "/fhir/MedicationRequest?patient=pat&page=3") return reply(bundle(medication("m3", "Patient/pat")));
     return reply(R"({"resourceType":"OperationOutcome"})", 404);
@@ -378,9 +379,13 @@ BOOST_AUTO_TEST_CASE(a_paged_prefetch_that_cannot_be_completed_is_412_naming_the
   const std::vector<Case> cases{
       {"no fhirServer", {server.base() + "/fhir"}, "", page1},
       {"fhirServer not allowlisted", {}, server.base() + "/fhir", page1},
-      {"next link outside fhirServer", {server.base() + "/fhir"}, server.base() + "/fhir",
+      {"next link outside fhirServer",
+       {server.base() + "/fhir"},
+       server.base() + "/fhir",
        bundle(medication("m1", "Patient/pat"), server.base() + "/other/MedicationRequest?page=2")},
-      {"next link on another origin", {server.base() + "/fhir"}, server.base() + "/fhir",
+      {"next link on another origin",
+       {server.base() + "/fhir"},
+       server.base() + "/fhir",
        bundle(medication("m1", "Patient/pat"), "https://elsewhere.example.org/fhir/MedicationRequest?page=2")},
   };
   for (const Case& c : cases) {

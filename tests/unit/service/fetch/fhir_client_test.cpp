@@ -95,7 +95,8 @@ BOOST_AUTO_TEST_CASE(a_late_answer_to_a_timed_out_exchange_is_never_read_as_the_
   auto slow = fetch(client, server.base() + "/slow", 100ms);
   BOOST_TEST(static_cast<int>(slow.error) == static_cast<int>(Error::timeout));
   BOOST_TEST(client.idle_connections() == 0u);
-  for (const std::string name : {"fast", "faster"}) BOOST_TEST(first_id(fetch(client, server.base() + "/" + name)) == name + "-0");
+  for (const std::string name : {"fast", "faster"})
+    BOOST_TEST(first_id(fetch(client, server.base() + "/" + name)) == name + "-0");
 }
 
 BOOST_AUTO_TEST_CASE(only_a_complete_2xx_returns_its_connection_to_the_pool) {
@@ -114,7 +115,8 @@ BOOST_AUTO_TEST_CASE(a_next_link_outside_the_base_path_is_not_followed_and_gets_
   FakeFhirServer* self = nullptr;
   std::string next;
   FakeFhirServer server([&](const FakeRequest& r) {
-    return r.target == "/fhir/Condition" ? json(condition_bundle(1, "a", self->base() + next)) : json(condition_bundle(1, "x"));
+    return r.target == "/fhir/Condition" ? json(condition_bundle(1, "a", self->base() + next))
+                                         : json(condition_bundle(1, "x"));
   });
   self = &server;
   FhirClient client({});
@@ -143,12 +145,14 @@ BOOST_AUTO_TEST_CASE(a_token_or_url_with_control_characters_is_refused_and_nothi
   self = &server;
   FhirClient client({});
   const std::string smuggled = "tok\r\n\r\nDELETE /fhir/Patient/pat HTTP/1.1\r\nAuthorization: Bearer evil";
-  for (const std::string& token : {smuggled, std::string("tok\nX: 1"), std::string("t o k"), std::string("tok\0x", 5)}) {
+  for (const std::string& token :
+       {smuggled, std::string("tok\nX: 1"), std::string("t o k"), std::string("tok\0x", 5)}) {
     auto r = fetch(client, server.base() + "/fhir/Condition", 2000ms, token);
     BOOST_TEST(static_cast<int>(r.error) == static_cast<int>(Error::refused));
   }
-  for (const std::string& target : {std::string("/fhir/Condition?patient=a\r\nX-Evil:%201"),
-                                    std::string("/fhir/Condition?patient=a b"), std::string("/fhir/Condition?patient=a\x7f")}) {
+  for (const std::string& target :
+       {std::string("/fhir/Condition?patient=a\r\nX-Evil:%201"), std::string("/fhir/Condition?patient=a b"),
+        std::string("/fhir/Condition?patient=a\x7f")}) {
     auto r = fetch(client, server.base() + target);
     BOOST_TEST(static_cast<int>(r.error) == static_cast<int>(Error::refused));
   }
