@@ -222,19 +222,21 @@ fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view
   input.service_id = service.id;
   input.now = now;
 
+  const rapidjson::Value* instance = member(doc, "hookInstance");
+  const bool instance_ok =
+      instance != nullptr && instance->IsString() &&
+      is_uuid(std::string_view(instance->GetString(), instance->GetStringLength()));
+  if (instance_ok && hook_instance != nullptr) *hook_instance = str(*instance);  // for the log line, whatever fails
+
   const rapidjson::Value* hook = member(doc, "hook");
   if (hook == nullptr) return invalid("hook", "hook is required");
   if (!hook->IsString()) return invalid("hook", "hook must be a string");
   if (str(*hook) != service.hook_name) {
     return invalid("hook", "this service answers the " + service.hook_name + " hook");
   }
-  const rapidjson::Value* instance = member(doc, "hookInstance");
   if (instance == nullptr) return invalid("hookInstance", "hookInstance is required");
-  if (!instance->IsString() || !is_uuid(std::string_view(instance->GetString(), instance->GetStringLength()))) {
-    return invalid("hookInstance", "hookInstance must be a UUID");
-  }
+  if (!instance_ok) return invalid("hookInstance", "hookInstance must be a UUID");
   input.hook_instance = str(*instance);
-  if (hook_instance != nullptr) *hook_instance = input.hook_instance;
 
   const rapidjson::Value* context = member(doc, "context");
   if (context == nullptr) return invalid("context", "context is required");
