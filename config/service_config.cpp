@@ -256,10 +256,23 @@ std::optional<Problem> apply_env(const Field& f, const std::string& name, const 
       *static_cast<std::string*>(f.target(c)) = value;
       return std::nullopt;
     case Type::string_list: {
+      // Two forms: a JSON array of strings (as --help shows list defaults) or comma-separated values.
+      const auto first = value.find_first_not_of(" \t\r\n");
+      if (first != std::string::npos && value[first] == '[') {
+        auto doc = fhir::parse_json(value);
+        const bool strings =
+            doc && doc->IsArray() && std::all_of(doc->Begin(), doc->End(), [](const auto& v) { return v.IsString(); });
+        if (!strings) {
+          return bad(where, where + ": expected a JSON array of strings or a comma-separated list, got " + value);
+        }
+        return apply_json(f, *doc, c);
+      }
       std::vector<std::string> out;
       std::stringstream ss(value);
       for (std::string item; std::getline(ss, item, ',');) {
-        if (!item.empty()) out.push_back(item);
+        const auto begin = item.find_first_not_of(" \t");
+        if (begin == std::string::npos) continue;
+        out.push_back(item.substr(begin, item.find_last_not_of(" \t") - begin + 1));
       }
       *static_cast<std::vector<std::string>*>(f.target(c)) = std::move(out);
       return std::nullopt;

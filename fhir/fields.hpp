@@ -36,6 +36,7 @@ inline constexpr N kConcept = "concept";  // R5 CodeableReference
 // Common resource members
 inline constexpr N kStatus = "status";
 inline constexpr N kCategory = "category";
+inline constexpr N kSubject = "subject";
 inline constexpr N kPatient = "patient";  // DSTU2 subject of Condition, MedicationOrder, MedicationStatement
 
 // Condition

@@ -238,6 +238,11 @@ void note_version(PatientRecord& record, FhirVersion v) {
 struct Reader {
   PatientRecord& record_;
   bool draft_ = false;
+  Subject* subject_ = nullptr;             // null: no identity check
+  std::vector<std::string> patient_urls_;  // fullUrls of the subject's Patient entries seen so far
+
+  bool belongs(const Value& r, std::string_view type) const;
+  bool names_subject(std::string_view reference) const;
 
   Status read_resource(const Value& r, const std::string& path, std::string_view full_url, int nesting);
   Status read_bundle(const Value& b, const std::string& path, int nesting);
@@ -260,6 +265,18 @@ Status Reader::read_bundle(const Value& b, const std::string& path, int nesting)
   if (!entries) return {};
   const std::string entry_path = path_member(path, f::kEntry);
   if (!entries->IsArray()) return malformed(entry_path, "Bundle.entry must be an array");
+  if (subject_) {
+    for (const Value& entry : entries->GetArray()) {
+      const Value* url = find(entry, f::kFullUrl);
+      const Value* resource = find(entry, f::kResource);
+      if (!url || !url->IsString() || !resource) continue;
+      const Value* type = find(*resource, f::kResourceType);
+      const Value* id = find(*resource, f::kId);
+      if (type && view(*type) == f::kPatientType && id && view(*id) == subject_->patient_id) {
+        patient_urls_.emplace_back(view(*url));
+      }
+    }
+  }
   std::size_t i = 0;
   for (const Value& entry : entries->GetArray()) {
     const std::string p = path_index(entry_path, i++);
@@ -287,6 +304,10 @@ Status Reader::read_resource(const Value& r, const std::string& path, std::strin
     if (nesting >= kMaxBundleNesting) return malformed(path, "Bundles nested too deeply");
     return read_bundle(r, path, nesting + 1);
   }
+  if (subject_ && !belongs(r, type)) {
+    if (subject_->foreign++ == 0) subject_->first_foreign_path = path;
+    return {};
+  }
   if (type == f::kMedicationType) return read_catalog_medication(r, path, full_url);
   if (type == f::kMedicationOrder) {
     note_version(record_, FhirVersion::dstu2);
@@ -302,6 +323,37 @@ Status Reader::read_resource(const Value& r, const std::string& path, std::strin
   if (type == f::kProcedure) return read_procedure(r, path);
   if (type == f::kPatientType) return read_patient(r, path);
   return {};  // a type the engine does not use
+}
+
+bool Reader::names_subject(std::string_view ref) const {
+  if (const auto h = ref.find("/_history/"); h != std::string_view::npos) ref = ref.substr(0, h);
+  const std::string relative = std::string(f::kPatientType) + "/" + subject_->patient_id;
+  if (ref == relative) return true;
+  if (!subject_->fhir_server.empty() && ref.size() == subject_->fhir_server.size() + 1 + relative.size() &&
+      ref.substr(0, subject_->fhir_server.size()) == subject_->fhir_server &&
+      ref[subject_->fhir_server.size()] == '/' && ref.substr(subject_->fhir_server.size() + 1) == relative) {
+    return true;
+  }
+  for (const std::string& url : patient_urls_) {
+    if (ref == url) return true;
+  }
+  return false;
+}
+
+// Medications (a catalog) and OperationOutcomes name no patient; a Patient is the subject by its id; everything
+// else by its subject (R4: most types) or patient (DSTU2, Immunization, NutritionOrder ...) reference.
+bool Reader::belongs(const Value& r, std::string_view type) const {
+  if (type == f::kMedicationType || type == f::kOperationOutcome) return true;
+  if (type == f::kPatientType) {
+    const Value* id = find(r, f::kId);
+    return !id || view(*id) == subject_->patient_id;
+  }
+  const Value* reference = find(r, f::kSubject);
+  if (!reference) reference = find(r, f::kPatient);
+  if (!reference) return true;  // names no patient: kept
+  const Value* target = reference->IsObject() ? find(*reference, f::kReference) : nullptr;
+  if (!target || !target->IsString()) return true;  // an identifier or display only: names no resolvable patient
+  return names_subject(view(*target));
 }
 
 Status Reader::read_condition(const Value& r, const std::string& path) {
@@ -763,9 +815,10 @@ void resolve_medications(PatientRecord& record) {
   }
 }
 
-std::optional<Problem> read_into(const Value& value, std::string_view path, PatientRecord& record, bool draft) {
+std::optional<Problem> read_into(const Value& value, std::string_view path, PatientRecord& record, bool draft,
+                                 Subject* subject) {
   if (value.IsNull()) return std::nullopt;
-  Reader reader{record, draft};
+  Reader reader{record, draft, subject, {}};
   auto problem = reader.read_resource(value, std::string(path), {}, 0);
   resolve_medications(record);
   return problem;
@@ -788,11 +841,31 @@ PrefetchState classify_prefetch(const Value* value) {
 }
 
 std::optional<Problem> read_resources(const Value& value, std::string_view path, PatientRecord& record) {
-  return read_into(value, path, record, false);
+  return read_into(value, path, record, false, nullptr);
+}
+
+std::optional<Problem> read_resources(const Value& value, std::string_view path, PatientRecord& record,
+                                      Subject& subject) {
+  return read_into(value, path, record, false, &subject);
 }
 
 std::optional<Problem> read_draft_orders(const Value& bundle, std::string_view path, PatientRecord& record) {
-  return read_into(bundle, path, record, true);
+  return read_into(bundle, path, record, true, nullptr);
+}
+
+std::optional<Problem> read_draft_orders(const Value& bundle, std::string_view path, PatientRecord& record,
+                                         Subject& subject) {
+  return read_into(bundle, path, record, true, &subject);
+}
+
+Subject subject_of(std::string_view patient_id, std::string_view fhir_server) {
+  Subject s;
+  constexpr std::string_view typed = "Patient/";
+  if (patient_id.substr(0, typed.size()) == typed) patient_id.remove_prefix(typed.size());
+  s.patient_id = std::string(patient_id);
+  while (!fhir_server.empty() && fhir_server.back() == '/') fhir_server.remove_suffix(1);
+  s.fhir_server = std::string(fhir_server);
+  return s;
 }
 
 }  // namespace nmo::fhir

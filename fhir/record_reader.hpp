@@ -3,7 +3,9 @@
 // CDS Hooks 2.0 §Prefetch: "the CDS Client MAY ... not provide prefetch ... a key's value may be null ... an
 // OperationOutcome"; all four cases are told apart by classify_prefetch().
 
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <rapidjson/document.h>
@@ -34,10 +36,32 @@ PrefetchState classify_prefetch(const rapidjson::Value* value);
 /// then hold what was read before it. Never throws.
 std::optional<Problem> read_resources(const rapidjson::Value& value, std::string_view path, PatientRecord& record);
 
+/// Whose record is read (CDS Hooks context.patientId). A resource belongs to the patient when its `subject` (else
+/// `patient`) reference is "Patient/{id}" (optionally /_history/n), "{fhir_server}/Patient/{id}", or the fullUrl
+/// of a Patient entry with that id in the same Bundle; a Patient belongs when its id is the patient's. Every other
+/// resource that names a patient is foreign: dropped, not read, and counted. A resource that names no patient at
+/// all is kept (README, Fetching: it came in an answer scoped to this patient).
+struct Subject {
+  std::string patient_id;          // bare Patient.id; a "Patient/" prefix is dropped by subject_of()
+  std::string fhir_server;         // the request's fhirServer without a trailing '/'; "" when none
+  std::size_t foreign = 0;         // out: resources dropped because they name another patient
+  std::string first_foreign_path;  // out: the JSON path of the first of them
+};
+
+/// The Subject for context.patientId `patient_id` ("123" or "Patient/123") and fhirServer `fhir_server`.
+Subject subject_of(std::string_view patient_id, std::string_view fhir_server);
+
+/// read_resources() keeping only what belongs to `subject` (see Subject).
+std::optional<Problem> read_resources(const rapidjson::Value& value, std::string_view path, PatientRecord& record,
+                                      Subject& subject);
+
 /// Adds `context.draftOrders` (a Bundle) to the record: MedicationRequest, MedicationOrder (DSTU2) and
 /// MedicationStatement to record.draft_medications; Medication to record.medication_catalog; any other type but
 /// Patient and OperationOutcome to record.draft_other (its `code` and `status`). Errors as read_resources().
 std::optional<Problem> read_draft_orders(const rapidjson::Value& bundle, std::string_view path,
                                          PatientRecord& record);
+/// read_draft_orders() keeping only what belongs to `subject`.
+std::optional<Problem> read_draft_orders(const rapidjson::Value& bundle, std::string_view path, PatientRecord& record,
+                                         Subject& subject);
 
 }  // namespace nmo::fhir

@@ -29,31 +29,39 @@ struct HookOutcome {
 };
 
 /// A validated call whose prefetch (and draft orders) has been read; `missing` lists the prefetch keys that came
-/// absent or as an OperationOutcome and must be fetched from fhir_server before the engine runs.
+/// absent or as an OperationOutcome (or, for the patient key, as anything but the patient's Patient) and must be
+/// fetched from fhir_server before the engine runs; `next_pages` the keys prefetched as page 1 of a paged search,
+/// whose next pages must be fetched first (a partial chart is never evaluated as complete).
 struct PendingCall {
   const ServiceDef* service = nullptr;
   cards::HookInput input;
   fhir::PatientRecord record;
-  std::vector<std::pair<std::string, std::string>> missing;  // key → template, in the service's order
+  std::vector<std::pair<std::string, std::string>> missing;     // key → template, in the service's order
+  std::vector<std::pair<std::string, std::string>> next_pages;  // key → the next link of its prefetched searchset
   std::string fhir_server;                                   // "" when the request has none
   std::string access_token;                                  // fhirAuthorization.access_token; never logged
   double parse_seconds = 0;   // spent in begin_hook
   double gather_seconds = 0;  // spent fetching; set by whoever runs gather()
+
+  bool needs_fetch() const { return !missing.empty() || !next_pages.empty(); }
 };
 
 /// Validates the request and reads what it carries. Problems: invalid (400, with the JSON path).
+/// `hook_instance`, when given, receives the request's hookInstance as soon as it is read (for the log line of
+/// a call that fails later).
 fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
-                                     std::int64_t now);
+                                     std::int64_t now, std::string* hook_instance = nullptr);
 using CallGathered = std::function<void(fhir::Result<PendingCall>)>;
 
-/// Completes `call` (its `missing` keys fetched from fhirServer and read into its record, `missing` then empty)
+/// Completes `call` (its `missing` keys and `next_pages` fetched from fhirServer and read into its record, both
+/// then empty)
 /// or answers a Problem: missing_data (412) when nothing may be fetched (no fhirServer, not allowlisted, no
 /// client, a template that cannot be rendered), upstream (412) when a fetch fails or its data is malformed.
 /// `done` is called exactly once: inline when nothing needs fetching or fetching is refused, otherwise on the
 /// FHIR client's thread. Fetches run within fhir.request_deadline_ms, each exchange within fhir.call_timeout_ms.
 void gather_call(PendingCall call, const Runtime& runtime, CallGathered done);
 
-/// Runs the engine on a call whose data is complete (`missing` empty).
+/// Runs the engine on a call whose data is complete (needs_fetch() false).
 HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime);
 
 /// The whole call, synchronously: begin_hook, then gather_call() (blocking until the fetch ends, within the

@@ -72,6 +72,11 @@ std::string Url::origin() const {
 }
 
 std::optional<Url> parse_url(std::string_view text) {
+  // RFC 3986 has no place for controls or spaces in a URL; written into a request line they would smuggle headers.
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) return std::nullopt;
+  }
   Url url;
   const auto colon = text.find("://");
   if (colon == std::string_view::npos) return std::nullopt;
@@ -112,6 +117,40 @@ std::optional<Url> parse_url(std::string_view text) {
   return url;
 }
 
+bool is_under_base(const Url& url, const Url& base) {
+  if (url.origin() != base.origin()) return false;
+  const std::string path = lower(url.target.substr(0, url.target.find('?')));
+  std::string_view root = std::string_view(base.target).substr(0, base.target.find('?'));
+  while (!root.empty() && root.back() == '/') root.remove_suffix(1);
+  // Refused rather than resolved: a server may decode these and climb out of the base.
+  if (path.find('\\') != std::string::npos || path.find("%2f") != std::string::npos ||
+      path.find("%5c") != std::string::npos) {
+    return false;
+  }
+  for (std::size_t start = 0; start <= path.size();) {
+    const auto end = std::min(path.find('/', start), path.size());
+    const std::string_view segment = std::string_view(path).substr(start, end - start);
+    for (std::string_view dots : {".", "..", "%2e", "%2e%2e", ".%2e", "%2e."}) {
+      if (segment == dots) return false;
+    }
+    start = end + 1;
+  }
+  const std::string_view p = std::string_view(url.target).substr(0, url.target.find('?'));
+  return root.empty() || p == root ||
+         (p.size() > root.size() && p.substr(0, root.size()) == root && p[root.size()] == '/');
+}
+
+bool is_b64token(std::string_view token) {
+  std::size_t i = 0;
+  while (i < token.size() && (std::isalnum(static_cast<unsigned char>(token[i])) != 0 ||
+                              std::string_view("-._~+/").find(token[i]) != std::string_view::npos)) {
+    ++i;
+  }
+  if (i == 0) return false;
+  while (i < token.size() && token[i] == '=') ++i;
+  return i == token.size();
+}
+
 bool is_loopback_host(std::string_view host) {
   if (lower(host) == "localhost") return true;
   boost::system::error_code ec;
@@ -131,13 +170,18 @@ struct FhirClient::Impl {
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;  // origin → connections
   std::thread thread;
 
+  // An idle connection with bytes waiting carries an answer nobody asked for: dropped, never read.
   std::unique_ptr<Connection> take(const std::string& origin) {
     std::lock_guard lock(pool_mutex);
     auto it = idle.find(origin);
-    if (it == idle.end() || it->second.empty()) return nullptr;
-    auto c = std::move(it->second.back());
-    it->second.pop_back();
-    return c;
+    while (it != idle.end() && !it->second.empty()) {
+      auto c = std::move(it->second.back());
+      it->second.pop_back();
+      boost::system::error_code ec;
+      const std::size_t waiting = c->lowest().socket().available(ec);
+      if (!ec && waiting == 0 && c->buffer.size() == 0) return c;
+    }
+    return nullptr;
   }
   void give_back(std::unique_ptr<Connection> c) {
     std::lock_guard lock(pool_mutex);
@@ -151,11 +195,12 @@ namespace {
 // One get(): the first URL and then each next page, one HTTP exchange at a time, on the client's thread.
 class Fetch : public std::enable_shared_from_this<Fetch> {
  public:
-  Fetch(FhirClient::Impl* client, Url url, std::string token, std::chrono::milliseconds call_timeout,
+  Fetch(FhirClient::Impl* client, Url url, Url base, std::string token, std::chrono::milliseconds call_timeout,
         Clock::time_point deadline, FhirClient::Callback done)
       : client_(client),
         origin_(url.origin()),
         url_(std::move(url)),
+        base_(std::move(base)),
         token_(std::move(token)),
         call_timeout_(call_timeout),
         deadline_(deadline),
@@ -265,6 +310,11 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   void on_write(boost::system::error_code ec) {
     if (timed_out_) return fail(Error::timeout, "the FHIR server did not answer in time");
     if (ec) return retry_or_fail("the connection to the FHIR server failed");
+    interim_ = 0;
+    read_header();
+  }
+
+  void read_header() {
     parser_.emplace();
     parser_->header_limit(64u << 10);
     parser_->body_limit(client_->options.max_response_bytes);
@@ -281,6 +331,15 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
     if (ec == http::error::header_limit) return fail(Error::too_large, "a FHIR response's headers were too large");
     if (ec == http::error::body_limit) return fail(Error::too_large, "a FHIR response was over the size limit");
     if (ec) return retry_or_fail("the connection to the FHIR server failed");
+    // RFC 9110 §15.2: a 1xx is interim and the final answer follows; taken as the answer, it would leave that
+    // answer on the connection for the next exchange. 101 (a protocol switch) is never asked for.
+    const unsigned status = parser_->get().result_int();
+    if (status >= 100 && status < 200) {
+      if (status == 101 || ++interim_ > kMaxInterim) {
+        return fail(Error::io, "the FHIR server sent an unexpected interim response");
+      }
+      return read_header();
+    }
     // Checked here as well, in case the parser lets a declared Content-Length through.
     const auto length = parser_->content_length();
     if (length && *length > client_->options.max_response_bytes) {
@@ -295,7 +354,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   // A keep-alive connection the server closed while idle fails before any answer: try once on a new one (GET is
   // idempotent).
   void retry_or_fail(const char* message) {
-    const bool nothing_read = !parser_ || !parser_->got_some();
+    const bool nothing_read = interim_ == 0 && (!parser_ || !parser_->got_some());
     if (reused_ && !retried_ && nothing_read) {
       retried_ = true;
       conn_.reset();
@@ -313,11 +372,12 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
     auto response = parser_->release();
     parser_.reset();
     timer_.cancel();
-    if (response.keep_alive()) {
+    const unsigned status = response.result_int();
+    // Reused only when this exchange ended cleanly: a complete 2xx and not one byte more (RFC 9112 §9.3).
+    if (status >= 200 && status < 300 && response.keep_alive() && conn_->buffer.size() == 0) {
       client_->give_back(std::move(conn_));
     }
     conn_.reset();
-    const unsigned status = response.result_int();
     if (status >= 300 && status < 400) {
       return fail(Error::redirect, "the FHIR server answered a redirect (" + std::to_string(status) +
                                        "), which is not followed");
@@ -364,8 +424,8 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
       return fail(Error::too_many_pages, "the FHIR search had more pages than the limit");
     }
     auto next_url = parse_url(*next);
-    if (!next_url || next_url->origin() != origin_) {
-      return fail(Error::refused, "a FHIR search's next link points to another origin; not followed");
+    if (!next_url || !is_under_base(*next_url, base_)) {
+      return fail(Error::refused, "a FHIR search's next link points outside fhirServer; not followed");
     }
     url_ = std::move(*next_url);
     start_exchange();
@@ -394,8 +454,11 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   }
 
   FhirClient::Impl* client_;
+  static constexpr int kMaxInterim = 8;  // 1xx responses before one answer
+
   std::string origin_;
   Url url_;
+  Url base_;
   std::string token_;
   std::chrono::milliseconds call_timeout_;
   Clock::time_point deadline_;
@@ -408,6 +471,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   bool reused_ = false;
   bool retried_ = false;
   bool timed_out_ = false;
+  int interim_ = 0;  // 1xx responses read in this exchange
   std::size_t generation_ = 0;
   std::size_t entries_ = 0;
   FetchResult result_;
@@ -446,24 +510,28 @@ FhirClient::~FhirClient() {
   impl_->idle.clear();
 }
 
-void FhirClient::get(std::string url, std::string bearer_token, std::chrono::milliseconds call_timeout,
-                     std::chrono::steady_clock::time_point deadline, Callback done) {
-  asio::post(impl_->ioc, [impl = impl_.get(), url = std::move(url), token = std::move(bearer_token), call_timeout,
-                          deadline, done = std::move(done)]() mutable {
+void FhirClient::get(std::string url, std::string base, std::string bearer_token,
+                     std::chrono::milliseconds call_timeout, std::chrono::steady_clock::time_point deadline,
+                     Callback done) {
+  asio::post(impl_->ioc, [impl = impl_.get(), url = std::move(url), base = std::move(base),
+                          token = std::move(bearer_token), call_timeout, deadline, done = std::move(done)]() mutable {
+    auto refuse = [&done](const char* message) {
+      FetchResult r;
+      r.error = Error::refused;
+      r.message = message;
+      done(std::move(r));
+    };
     auto parsed = parse_url(url);
-    if (!parsed) {
-      FetchResult r;
-      r.error = Error::refused;
-      r.message = "the FHIR URL is not an absolute http(s) URL";
-      return done(std::move(r));
-    }
+    auto parsed_base = parse_url(base);
+    if (!parsed || !parsed_base) return refuse("the FHIR URL is not an absolute http(s) URL");
+    // The token goes into a header line: anything but a b64token could end the line and smuggle a request.
+    if (!token.empty() && !is_b64token(token)) return refuse("the bearer token is not an RFC 6750 b64token");
+    if (!is_under_base(*parsed, *parsed_base)) return refuse("the FHIR URL is outside fhirServer");
     if (parsed->scheme == "http" && !is_loopback_host(parsed->host)) {
-      FetchResult r;
-      r.error = Error::refused;
-      r.message = "plain http is allowed to loopback addresses only";
-      return done(std::move(r));
+      return refuse("plain http is allowed to loopback addresses only");
     }
-    std::make_shared<Fetch>(impl, std::move(*parsed), std::move(token), call_timeout, deadline, std::move(done))
+    std::make_shared<Fetch>(impl, std::move(*parsed), std::move(*parsed_base), std::move(token), call_timeout, deadline,
+                            std::move(done))
         ->start();
   });
 }

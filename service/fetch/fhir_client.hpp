@@ -3,8 +3,11 @@
 // thread (independent of the HTTP transport). HTTPS with SNI and hostname verification against the system trust
 // store or a configured CA file; plain HTTP only to loopback addresses; keep-alive connections reused per origin;
 // `Accept: application/fhir+json`, `Authorization: Bearer`. Redirects are never followed (a 3xx is a failure).
-// Searchset Bundles are followed through their `next` links on the same origin only, bounded in pages, entries
-// and bytes. The bearer token is sent and nowhere else: never in a result message.
+// Searchset Bundles are followed through their `next` links under the call's base URL only (same origin, under
+// its path), bounded in pages, entries and bytes. The bearer token is sent there and nowhere else: never in a
+// result message. Framing (RFC 9110 §15.2, RFC 9112 §9.3): 1xx interim responses are skipped; a connection goes
+// back to the pool only after a complete 2xx with nothing else buffered on it, and is dropped when it has
+// unread bytes when taken again.
 
 #include <chrono>
 #include <cstddef>
@@ -44,15 +47,21 @@ struct Url {
   NMO_FHIR_CLIENT_API std::string origin() const;
 };
 
-/// nullopt unless `text` is an absolute http(s) URL without userinfo. A fragment is dropped.
+/// nullopt unless `text` is an absolute http(s) URL without userinfo, control characters or spaces. A fragment
+/// is dropped.
 NMO_FHIR_CLIENT_API std::optional<Url> parse_url(std::string_view text);
+/// Whether `url` is under `base`: the same origin, and a path equal to the base path or below it (segment-wise).
+/// A path with a dot segment, encoded slash or backslash is never under anything.
+NMO_FHIR_CLIENT_API bool is_under_base(const Url& url, const Url& base);
+/// RFC 6750 §2.1 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+NMO_FHIR_CLIENT_API bool is_b64token(std::string_view token);
 /// "localhost", 127.0.0.0/8 or ::1.
 NMO_FHIR_CLIENT_API bool is_loopback_host(std::string_view host);
 
 struct FetchResult {
   enum class Error {
     none,
-    refused,         // policy: plain http to a non-loopback host, a next link to another origin, a bad URL
+    refused,         // policy: plain http to a non-loopback host, a next link outside the base, a bad URL or token
     connect,         // resolve or connect failed
     tls,             // handshake or certificate verification failed
     timeout,         // the call timeout or the deadline passed
@@ -83,10 +92,12 @@ class NMO_FHIR_CLIENT_API FhirClient {
   FhirClient& operator=(const FhirClient&) = delete;
 
   using Callback = std::function<void(FetchResult)>;
-  /// GETs `url` (absolute) and, for a Bundle, every page after it. Each HTTP exchange must finish within
-  /// `call_timeout` and everything by `deadline`. `done` is called exactly once, on the client's I/O thread
-  /// (never inline). An empty `bearer_token` sends no Authorization header. Thread-safe.
-  void get(std::string url, std::string bearer_token, std::chrono::milliseconds call_timeout,
+  /// GETs `url` (absolute) and, for a Bundle, every page after it whose `next` link is under `base` (the FHIR
+  /// server's base URL; is_under_base()). Each HTTP exchange must finish within `call_timeout` and everything by
+  /// `deadline`. `done` is called exactly once, on the client's I/O thread (never inline). An empty
+  /// `bearer_token` sends no Authorization header; one that is not a b64token is refused before any connection.
+  /// Thread-safe.
+  void get(std::string url, std::string base, std::string bearer_token, std::chrono::milliseconds call_timeout,
            std::chrono::steady_clock::time_point deadline, Callback done);
 
   /// Connections currently idle in the pool (all origins), for tests.

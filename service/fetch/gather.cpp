@@ -66,8 +66,9 @@ struct Gathering : std::enable_shared_from_this<Gathering> {
 
   void fetch(std::size_t i) {
     searches[i].started = Clock::now();
-    client->get(base + "/" + searches[i].search.query, plan.access_token, plan.call_timeout, plan.deadline,
-                [self = shared_from_this(), i](FetchResult r) { self->on_result(i, std::move(r)); });
+    const Search& search = searches[i].search;
+    client->get(search.url.empty() ? base + "/" + search.query : search.url, base, plan.access_token, plan.call_timeout,
+                plan.deadline, [self = shared_from_this(), i](FetchResult r) { self->on_result(i, std::move(r)); });
   }
 
   void on_result(std::size_t i, FetchResult result) {

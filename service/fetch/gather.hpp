@@ -24,6 +24,8 @@ struct Search {
   /// Searched instead, once, when `query` is answered 400, 404 or 410 (DSTU2 MedicationOrder where a server has
   /// no MedicationRequest). Empty: no retry.
   std::string fallback_query;
+  /// Absolute URL under the FHIR server's base fetched instead of `query` (the next link of a paged prefetch).
+  std::string url;
 };
 
 /// What to fetch: a plain description, nothing of the hook call.

@@ -161,8 +161,8 @@ HttpResponse Router::route(const HttpRequest& request, RequestInfo& info,
     return error_response(ProblemKind::media_type, "Content-Type must be application/json");
   }
   if (m.route == Route::feedback) return feedback(service->id, request, info);
-  auto call = begin_hook(*service, request.body, runtime_, now_seconds());
-  if (call && !call->missing.empty()) {
+  auto call = begin_hook(*service, request.body, runtime_, now_seconds(), &info.hook_instance);
+  if (call && call->needs_fetch()) {
     pending = std::move(*call);  // answered later, once gathered
     return {};
   }

@@ -132,6 +132,7 @@ Family<8> g_quiet_store_errors;    // op
 std::atomic<std::uint64_t> g_quiet_fail_open{0};
 std::atomic<std::uint64_t> g_feedback_store_errors{0};
 std::atomic<int> g_quiet_store_up{0};
+Family<32> g_foreign;              // key
 
 const char* stage_name(Stage stage) {
   switch (stage) {
@@ -210,6 +211,9 @@ void record_quiet_fail_open() { g_quiet_fail_open.fetch_add(1, std::memory_order
 void record_quiet_store_error(std::string_view op) { g_quiet_store_errors.add(labels({{"op", op}})); }
 
 void set_quiet_store_up(bool up) { g_quiet_store_up.store(up ? 1 : 0, std::memory_order_relaxed); }
+void record_foreign_resources(std::string_view key, std::uint64_t count) {
+  g_foreign.add(labels({{"key", key}}), count);
+}
 
 std::string render() {
   std::string out;
@@ -244,6 +248,9 @@ std::string render() {
   out += "# HELP nmo_quiet_store_up Whether the last reload of overrides from the quiet store worked (1) or not.\n";
   out += "# TYPE nmo_quiet_store_up gauge\n";
   out += "nmo_quiet_store_up " + std::to_string(g_quiet_store_up.load(std::memory_order_relaxed)) + "\n";
+  render_counter(out, "nmo_foreign_resources_total",
+                 "Resources dropped because they belong to another patient than context.patientId, by prefetch key.",
+                 g_foreign);
   out += "# HELP nmo_metrics_dropped_total Observations not recorded because a metric family was full.\n";
   out += "# TYPE nmo_metrics_dropped_total counter\n";
   out += "nmo_metrics_dropped_total " + std::to_string(g_dropped.load(std::memory_order_relaxed)) + "\n";

@@ -4,6 +4,7 @@
 // Label values are truncated to 64 bytes; a family holds a fixed number of series, and what does not fit is
 // counted in nmo_metrics_dropped_total instead.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,9 @@ void record_quiet_fail_open();
 /// whether its last reload worked: nmo_quiet_store_up (1 | 0).
 void record_quiet_store_error(std::string_view op);
 void set_quiet_store_up(bool up);
+/// Resources dropped from one prefetch or fetched key because they belong to another patient than
+/// context.patientId: nmo_foreign_resources_total{key} (key: the service's prefetch key).
+void record_foreign_resources(std::string_view key, std::uint64_t count);
 
 /// Every metric in the Prometheus text format, with HELP and TYPE lines.
 std::string render();

@@ -74,6 +74,7 @@ class NodeFhirServer {
   NodeFhirServer(const NodeFhirServer&) = delete;
   NodeFhirServer& operator=(const NodeFhirServer&) = delete;
 
+  std::uint16_t port() const { return static_cast<std::uint16_t>(port_); }
   /// The base URL serving `story` (a file name in tests/fixtures/stories without .json).
   std::string base(const std::string& story) const {
     return "http://127.0.0.1:" + std::to_string(port_) + "/" + story;
@@ -146,6 +147,41 @@ struct FetchServers {
     return list;
   }
   std::string hook_of(const std::string& body) { return parse_json(body)["hook"].GetString(); }
+
+  // The story's request without prefetch (fhirServer and token set), then every searchset key prefetched as
+  // page 1 of that search on the test FHIR server (page size 2: with a `next` link whenever there is more), the
+  // way a client that paginates prefetch sends it. `paged` collects the keys that came with a next link.
+  std::string with_paged_prefetch(const std::string& story, std::vector<std::string>& paged) {
+    const std::string body = read_fixture("stories/" + story + ".json");
+    const std::string patient = parse_json(body)["context"]["patientId"].GetString();
+    const auto discovery = parse_json(exchange(server.port(), get("/cds-services")).body);
+    const std::string id = "nmosd-" + hook_of(body);
+    std::vector<std::pair<std::string, std::string>> pages;  // key → page 1
+    for (const auto& service : discovery["services"].GetArray()) {
+      if (id != service["id"].GetString()) continue;
+      for (const auto& m : service["prefetch"].GetObject()) {
+        std::string query = m.value.GetString();
+        if (query.rfind("Patient/", 0) == 0) continue;  // the patient read: not a search
+        query.replace(query.find("{{context.patientId}}"), 21, patient);
+        HttpRequest request = get("/" + story + "/" + query);
+        request.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+        const auto page = exchange(fhir.port(), request);
+        BOOST_REQUIRE_EQUAL(page.status, 200);
+        if (page.body.find("\"relation\":\"next\"") != std::string::npos) paged.push_back(m.name.GetString());
+        pages.emplace_back(m.name.GetString(), page.body);
+      }
+    }
+    return edit_json(without_prefetch(body, fhir.base(story), kToken), [&](rapidjson::Document& doc) {
+      auto& a = doc.GetAllocator();
+      rapidjson::Value prefetch(rapidjson::kObjectType);
+      for (const auto& [key, page] : pages) {
+        rapidjson::Document d(&a);
+        d.Parse(page.c_str(), page.size());
+        prefetch.AddMember(rapidjson::Value(key.c_str(), a), rapidjson::Value(d, a), a);
+      }
+      doc.AddMember("prefetch", prefetch, a);
+    });
+  }
 };
 
 double median(std::vector<double> v) {
@@ -171,6 +207,47 @@ BOOST_AUTO_TEST_CASE(every_story_without_prefetch_gives_the_same_cards_as_with_f
     }
   }
   BOOST_TEST(server.output().find(kToken) == std::string::npos);
+}
+
+// Issue 10 item 4: page 1 of a paged prefetch is not the chart. Its next pages are fetched from fhirServer.
+BOOST_AUTO_TEST_CASE(a_paged_prefetch_is_completed_from_fhir_server_with_the_same_cards_as_full_prefetch) {
+  std::size_t paged_keys = 0;
+  for (const auto& story : stories) {
+    BOOST_TEST_CONTEXT(story) {
+      const std::string body = read_fixture("stories/" + story + ".json");
+      const std::string target = service_for(hook_of(body));
+      std::vector<std::string> paged;
+      const std::string paged_body = with_paged_prefetch(story, paged);
+      paged_keys += paged.size();
+      for (const auto& key : paged) BOOST_TEST_MESSAGE(story << ": " << key << " paged");
+      const auto full = exchange(server.port(), post_json(target, body));
+      const auto completed = exchange(server.port(), post_json(target, paged_body));
+      check_cards_response(full);
+      check_cards_response(completed);
+      BOOST_CHECK(parse_json(completed.body) == parse_json(full.body));
+    }
+  }
+  BOOST_TEST(paged_keys >= 2u);  // the test means something only if some prefetch really was paged
+}
+
+BOOST_AUTO_TEST_CASE(a_paged_prefetch_without_a_usable_fhir_server_is_412_naming_the_key) {
+  const std::string story = "relapses_after_two_high_efficacy_agents";
+  std::vector<std::string> paged;
+  const std::string body = with_paged_prefetch(story, paged);
+  BOOST_REQUIRE(!paged.empty());
+  const std::string no_server = edit_json(body, [](rapidjson::Document& doc) {
+    doc.RemoveMember("fhirServer");
+    doc.RemoveMember("fhirAuthorization");
+  });
+  const std::string not_allowed = edit_json(body, [&](rapidjson::Document& doc) {
+    const std::string other = fhir.base("not-allowed");
+    doc["fhirServer"].SetString(other.c_str(), static_cast<rapidjson::SizeType>(other.size()), doc.GetAllocator());
+  });
+  for (const std::string& request : {no_server, not_allowed}) {
+    const auto response = exchange(server.port(), post_json(service_for(hook_of(request)), request));
+    check_operation_outcome(response, 412, "prefetch");
+    for (const auto& key : paged) BOOST_TEST(response.body.find(key) != std::string::npos, key);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_token_the_fhir_server_rejects_gives_412_that_never_repeats_it) {

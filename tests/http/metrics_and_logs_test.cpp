@@ -186,9 +186,14 @@ std::string promtool() {
 void exercise(const ServerProcess& server, const std::string& story_edit_patient = {}) {
   std::string story = read_fixture("stories/aqp4_positive_azathioprine_drafted.json");
   if (!story_edit_patient.empty()) {
+    // The whole story moves to the other patient: its resources and draft orders must name it (issue 10).
+    for (std::size_t at; (at = story.find("\"Patient/pat\"")) != std::string::npos;) {
+      story.replace(at, 13, "\"Patient/" + story_edit_patient + "\"");
+    }
     story = edit_json(story, [&](rapidjson::Document& d) {
       auto& a = d.GetAllocator();
       d["context"]["patientId"].SetString(story_edit_patient.c_str(), a);
+      d["prefetch"]["patient"]["id"].SetString(story_edit_patient.c_str(), a);
       d.RemoveMember("fhirServer");
       d.RemoveMember("fhirAuthorization");
       d.AddMember("fhirServer", "https://ehr.example.org/fhir", a);

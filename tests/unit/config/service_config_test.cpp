@@ -129,6 +129,42 @@ BOOST_AUTO_TEST_CASE(fhir_allowed_servers_take_https_and_loopback_http_from_file
   BOOST_TEST(e->fhir.allowed_servers.size() == 2u);
 }
 
+// Issue 10 item 8: --help shows list defaults as JSON arrays; that form must work in the environment too.
+BOOST_AUTO_TEST_CASE(list_keys_from_the_environment_take_the_json_array_form_and_the_comma_form) {
+  const std::vector<std::string> want{"http://127.0.0.1:8090/fhir", "https://b.example/r4"};
+  for (const std::string value :
+       {R"(["http://127.0.0.1:8090/fhir","https://b.example/r4"])",
+        R"(  [ "http://127.0.0.1:8090/fhir" , "https://b.example/r4" ] )",
+        "http://127.0.0.1:8090/fhir,https://b.example/r4", " http://127.0.0.1:8090/fhir , https://b.example/r4 "}) {
+    BOOST_TEST_CONTEXT(value) {
+      auto c = parse_config("", {{"NMO_FHIR_ALLOWED_SERVERS", value}});
+      BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.problem().message));
+      BOOST_TEST(c->fhir.allowed_servers == want, boost::test_tools::per_element());
+    }
+  }
+  auto empty = parse_config("", {{"NMO_CORS_ALLOWED_ORIGINS", "[]"}});
+  BOOST_REQUIRE(empty.ok());
+  BOOST_TEST(empty->cors_allowed_origins.empty());
+  auto origins = parse_config("", {{"NMO_CORS_ALLOWED_ORIGINS", R"(["https://ehr.example.org"])"}});
+  BOOST_REQUIRE(origins.ok());
+  BOOST_TEST(origins->cors_allowed_origins == std::vector<std::string>{"https://ehr.example.org"},
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_environment_list_is_an_error_naming_the_value) {
+  for (const std::string value : {R"(["http://127.0.0.1:8090/fhir")", R"([1,2])", R"(["a",null])"}) {
+    BOOST_TEST_CONTEXT(value) {
+      auto c = parse_config("", {{"NMO_FHIR_ALLOWED_SERVERS", value}});
+      BOOST_REQUIRE(!c.ok());
+      BOOST_TEST(c.problem().message.find("NMO_FHIR_ALLOWED_SERVERS") != std::string::npos);
+      BOOST_TEST(c.problem().message.find(value) != std::string::npos);
+    }
+  }
+  auto c = parse_config("", {{"NMO_FHIR_ALLOWED_SERVERS", "http://fhir.example.org/r4"}});
+  BOOST_REQUIRE(!c.ok());
+  BOOST_TEST(c.problem().message.find("http://fhir.example.org/r4") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(plain_http_fhir_servers_off_loopback_are_rejected) {
   for (const char* server : {"http://fhir.example.org/r4", "http://localhost.evil.test/fhir", "ftp://x/"}) {
     BOOST_TEST_CONTEXT(server) {

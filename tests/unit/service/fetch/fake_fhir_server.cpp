@@ -1,5 +1,9 @@
 #include "tests/unit/service/fetch/fake_fhir_server.hpp"
 
+#include <sstream>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -53,15 +57,32 @@ void FakeFhirServer::accept_loop() {
   }
 }
 
+std::string FakeFhirServer::received() const {
+  std::lock_guard lock(mutex_);
+  return received_;
+}
+
+// Request heads are read as raw bytes (GET has no body) so that the test sees exactly what arrived, smuggled
+// lines included; then parsed.
 void FakeFhirServer::serve(std::shared_ptr<tcp::socket> socket) {
-  beast::flat_buffer buffer;
+  std::string pending;
   for (;;) {
-    http::request<http::string_body> req;
     boost::system::error_code ec;
-    http::read(*socket, buffer, req, ec);
+    const std::size_t head = asio::read_until(*socket, asio::dynamic_buffer(pending), "\r\n\r\n", ec);
     if (ec) return;
+    const std::string raw = pending.substr(0, head);
+    pending.erase(0, head);
+    {
+      std::lock_guard lock(mutex_);
+      received_ += raw;
+    }
+    http::request_parser<http::empty_body> parser;
+    parser.eager(true);
+    parser.put(asio::buffer(raw), ec);
+    if (ec) return;
+    const auto& req = parser.get();
     FakeRequest seen{std::string(req.target()), std::string(req[http::field::authorization]),
-                     std::string(req[http::field::accept]), std::string(req[http::field::host])};
+                     std::string(req[http::field::accept]), std::string(req[http::field::host]), raw};
     {
       std::lock_guard lock(mutex_);
       requests_.push_back(seen);
@@ -77,12 +98,24 @@ void FakeFhirServer::serve(std::shared_ptr<tcp::socket> socket) {
     res.body() = std::move(reply.body);
     res.keep_alive(req.keep_alive());  // a `close` reply closes without announcing it
     res.prepare_payload();
-    http::write(*socket, res, ec);
+    std::ostringstream out;
+    out << res;
+    asio::write(*socket, asio::buffer(reply.before + out.str() + reply.after), ec);
     if (ec || reply.close) {
       socket->shutdown(tcp::socket::shutdown_both, ec);
       return;
     }
   }
+}
+
+std::string raw_response(int status, const std::string& body) {
+  http::response<http::string_body> res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "application/fhir+json");
+  res.body() = body;
+  res.prepare_payload();
+  std::ostringstream out;
+  out << res;
+  return out.str();
 }
 
 std::string condition_bundle(int n, const std::string& prefix, const std::string& next) {

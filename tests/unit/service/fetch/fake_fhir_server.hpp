@@ -22,6 +22,7 @@ struct FakeRequest {
   std::string authorization;
   std::string accept;
   std::string host;
+  std::string raw;  // the request head exactly as received
 };
 
 struct FakeReply {
@@ -30,6 +31,8 @@ struct FakeReply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds delay{0};  // before answering
   bool close = false;                  // close the connection after answering (without "Connection: close")
+  std::string before;                  // raw bytes sent just before the response (e.g. 1xx interim responses)
+  std::string after;                   // raw bytes sent just after it, in the same write (e.g. an extra response)
 };
 
 class FakeFhirServer {
@@ -45,6 +48,8 @@ class FakeFhirServer {
   std::string base() const;
   std::vector<FakeRequest> requests() const;
   std::size_t connections() const { return connections_.load(); }
+  /// Every byte received on every connection, in order of arrival per connection.
+  std::string received() const;
 
  private:
   void accept_loop();
@@ -58,6 +63,7 @@ class FakeFhirServer {
   std::atomic<std::size_t> connections_{0};
   mutable std::mutex mutex_;
   std::vector<FakeRequest> requests_;
+  std::string received_;
   std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
   std::vector<std::thread> threads_;
   std::thread acceptor_thread_;
@@ -65,5 +71,7 @@ class FakeFhirServer {
 
 /// A searchset Bundle of `n` Conditions (ids prefix-0…), with a `next` link when `next` is not empty.
 std::string condition_bundle(int n, const std::string& prefix, const std::string& next = {});
+/// A complete raw HTTP/1.1 response with a JSON body (for FakeReply::before / after).
+std::string raw_response(int status, const std::string& body);
 
 }  // namespace nmo::test

@@ -19,11 +19,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// `base`: where next links may go; empty: the URL's origin.
 FetchResult fetch(FhirClient& client, const std::string& url, std::chrono::milliseconds timeout = 2000ms,
-                  const std::string& token = "tok") {
+                  const std::string& token = "tok", std::string base = {}) {
   std::promise<FetchResult> promise;
   auto future = promise.get_future();
-  client.get(url, token, timeout, std::chrono::steady_clock::now() + timeout,
+  if (base.empty()) base = parse_url(url) ? parse_url(url)->origin() : url;
+  client.get(url, base, token, timeout, std::chrono::steady_clock::now() + timeout,
              [&promise](FetchResult r) { promise.set_value(std::move(r)); });
   // Bounded: the client's own deadline ends every call; this wait only guards the test against a hang.
   BOOST_REQUIRE(future.wait_for(30s) == std::future_status::ready);
@@ -37,9 +39,132 @@ FakeReply json(std::string body, int status = 200) {
   return r;
 }
 
+// The id of the first entry of the first page ("" when there is none).
+std::string first_id(const FetchResult& r) {
+  if (r.pages.empty()) return "";
+  const auto& page = *r.pages.front();
+  if (!page.HasMember("entry") || page["entry"].Empty()) return "";
+  return page["entry"][0]["resource"]["id"].GetString();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(fhir_client)
+
+// RFC 9110 §15.2: a 1xx is interim; the final answer follows it. Taken as the answer, it left the real answer on
+// the pooled connection for the next exchange (another patient's data).
+BOOST_AUTO_TEST_CASE(interim_103_and_100_responses_are_skipped_and_never_taken_for_the_answer) {
+  FakeFhirServer server([](const FakeRequest& r) {
+    FakeReply reply = json(condition_bundle(1, r.target.substr(1)));
+    if (r.target == "/a") reply.before = "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n";
+    if (r.target == "/b") reply.before = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n";
+    return reply;
+  });
+  FhirClient client({});
+  for (const std::string name : {"a", "b", "c"}) {
+    BOOST_TEST_CONTEXT(name) {
+      auto r = fetch(client, server.base() + "/" + name);
+      BOOST_TEST(r.ok(), r.message);
+      BOOST_TEST(r.http_status == 200);
+      BOOST_TEST(first_id(r) == name + "-0");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_unsolicited_extra_response_closes_the_connection_and_is_never_read_as_a_later_answer) {
+  FakeFhirServer server([](const FakeRequest& r) {
+    FakeReply reply = json(condition_bundle(1, r.target.substr(1)));
+    if (r.target == "/a") reply.after = nmo::test::raw_response(200, condition_bundle(1, "intruder"));
+    return reply;
+  });
+  FhirClient client({});
+  BOOST_TEST(first_id(fetch(client, server.base() + "/a")) == "a-0");
+  BOOST_TEST(client.idle_connections() == 0u);
+  BOOST_TEST(first_id(fetch(client, server.base() + "/b")) == "b-0");
+  BOOST_TEST(first_id(fetch(client, server.base() + "/c")) == "c-0");
+  BOOST_TEST(server.connections() == 2u);  // a's connection was closed, b and c shared a new one
+}
+
+BOOST_AUTO_TEST_CASE(a_late_answer_to_a_timed_out_exchange_is_never_read_as_the_next_answer) {
+  FakeFhirServer server([](const FakeRequest& r) {
+    FakeReply reply = json(condition_bundle(1, r.target.substr(1)));
+    if (r.target == "/slow") reply.delay = 600ms;
+    return reply;
+  });
+  FhirClient client({});
+  auto slow = fetch(client, server.base() + "/slow", 100ms);
+  BOOST_TEST(static_cast<int>(slow.error) == static_cast<int>(Error::timeout));
+  BOOST_TEST(client.idle_connections() == 0u);
+  for (const std::string name : {"fast", "faster"})
+    BOOST_TEST(first_id(fetch(client, server.base() + "/" + name)) == name + "-0");
+}
+
+BOOST_AUTO_TEST_CASE(only_a_complete_2xx_returns_its_connection_to_the_pool) {
+  FakeFhirServer server([](const FakeRequest& r) {
+    return r.target == "/401" ? json(R"({"resourceType":"OperationOutcome"})", 401) : json(condition_bundle(1, "ok"));
+  });
+  FhirClient client({});
+  BOOST_TEST(fetch(client, server.base() + "/401").http_status == 401);
+  BOOST_TEST(client.idle_connections() == 0u);
+  BOOST_TEST(fetch(client, server.base() + "/ok").ok());
+  BOOST_TEST(client.idle_connections() == 1u);
+  BOOST_TEST(server.connections() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_next_link_outside_the_base_path_is_not_followed_and_gets_no_token) {
+  FakeFhirServer* self = nullptr;
+  std::string next;
+  FakeFhirServer server([&](const FakeRequest& r) {
+    return r.target == "/fhir/Condition" ? json(condition_bundle(1, "a", self->base() + next))
+                                         : json(condition_bundle(1, "x"));
+  });
+  self = &server;
+  FhirClient client({});
+  for (const std::string outside : {"/admin/Patient", "/fhirx/Condition", "/fhir/../admin", "/fhir/%2e%2e/admin",
+                                    "/fhir/%2E./admin", "/fhir%2f..%2fadmin", "/fhir/.."}) {
+    BOOST_TEST_CONTEXT(outside) {
+      next = outside;
+      const auto before = server.requests().size();
+      auto r = fetch(client, server.base() + "/fhir/Condition", 2000ms, "tok", server.base() + "/fhir");
+      BOOST_TEST(static_cast<int>(r.error) == static_cast<int>(Error::refused));
+      BOOST_TEST(server.requests().size() == before + 1);
+    }
+  }
+  next = "/fhir/p2";  // under the base: followed
+  auto r = fetch(client, server.base() + "/fhir/Condition", 2000ms, "tok", server.base() + "/fhir/");
+  BOOST_TEST(r.ok(), r.message);
+  BOOST_TEST(r.pages.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_token_or_url_with_control_characters_is_refused_and_nothing_is_sent) {
+  FakeFhirServer* self = nullptr;
+  FakeFhirServer server([&](const FakeRequest& r) {
+    if (r.target == "/fhir/Condition") return json(condition_bundle(1, "a", self->base() + "/fhir/p2\\r\\nX-Evil: 1"));
+    return json(condition_bundle(1, "x"));
+  });
+  self = &server;
+  FhirClient client({});
+  const std::string smuggled = "tok\r\n\r\nDELETE /fhir/Patient/pat HTTP/1.1\r\nAuthorization: Bearer evil";
+  for (const std::string& token :
+       {smuggled, std::string("tok\nX: 1"), std::string("t o k"), std::string("tok\0x", 5)}) {
+    auto r = fetch(client, server.base() + "/fhir/Condition", 2000ms, token);
+    BOOST_TEST(static_cast<int>(r.error) == static_cast<int>(Error::refused));
+  }
+  for (const std::string& target :
+       {std::string("/fhir/Condition?patient=a\r\nX-Evil:%201"), std::string("/fhir/Condition?patient=a b"),
+        std::string("/fhir/Condition?patient=a\x7f")}) {
+    auto r = fetch(client, server.base() + target);
+    BOOST_TEST(static_cast<int>(r.error) == static_cast<int>(Error::refused));
+  }
+  BOOST_TEST(server.connections() == 0u);
+  BOOST_TEST(server.received().empty());
+  // A next link with CR LF from the server: refused, never written.
+  auto r = fetch(client, server.base() + "/fhir/Condition");
+  BOOST_TEST(static_cast<int>(r.error) == static_cast<int>(Error::refused));
+  BOOST_TEST(server.requests().size() == 1u);
+  BOOST_TEST(server.received().find("X-Evil") == std::string::npos);
+  BOOST_TEST(server.received() == server.requests().at(0).raw);
+}
 
 BOOST_AUTO_TEST_CASE(parse_url_splits_origin_and_target_and_rejects_userinfo_and_other_schemes) {
   auto u = parse_url("HTTPS://Fhir.Example.org/r4/Condition?patient=1#frag");

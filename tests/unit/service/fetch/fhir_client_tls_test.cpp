@@ -118,7 +118,7 @@ class TlsServer {
 FetchResult fetch(FhirClient& client, const std::string& url) {
   std::promise<FetchResult> promise;
   auto future = promise.get_future();
-  client.get(url, "tok", 3000ms, std::chrono::steady_clock::now() + 3000ms,
+  client.get(url, url, "tok", 3000ms, std::chrono::steady_clock::now() + 3000ms,
              [&promise](FetchResult r) { promise.set_value(std::move(r)); });
   BOOST_REQUIRE(future.wait_for(30s) == std::future_status::ready);
   return future.get();
