@@ -20,6 +20,13 @@ using fhir::ProblemKind;
 
 constexpr std::size_t kMaxTokenBytes = 16u << 10;
 
+// The NumericDates a token may carry: from 2000-01-01T00:00:00Z to now + 10 years. `now` itself is clamped to
+// a range far inside int64 so that `now + kLatestAhead` and `date ± skew` cannot overflow.
+constexpr std::int64_t kEarliestDate = 946684800;
+constexpr std::int64_t kLatestAhead = 10 * 366 * 86400;
+constexpr std::int64_t kLatestNow = std::int64_t{1} << 40;
+constexpr std::int64_t kMaxSkew = 86400;
+
 fhir::JsonLimits token_json_limits() {
   fhir::JsonLimits l;
   l.max_bytes = kMaxTokenBytes;
@@ -398,10 +405,15 @@ Reason check_claims(const Token& t, const ClaimPolicy& p) {
   // one-element array of it.
   if (t.aud.size() != 1 || t.aud.front() != p.audience) return Reason::wrong_audience;
   if (!t.exp || !t.iat) return Reason::missing_claim;
-  if (*t.exp + p.skew_seconds <= p.now) return Reason::expired;
-  if (t.nbf && *t.nbf - p.skew_seconds > p.now) return Reason::not_yet_valid;
-  if (*t.iat - p.skew_seconds > p.now) return Reason::issued_in_future;
-  if (*t.exp - *t.iat > p.max_lifetime_seconds || *t.exp < *t.iat) return Reason::lifetime_too_long;
+  // Every NumericDate in a sane range before any arithmetic on it: none can overflow below (issue 11 item 4).
+  const std::int64_t now = std::clamp(p.now, kEarliestDate, kLatestNow);
+  const auto sane = [now](std::int64_t date) { return date >= kEarliestDate && date <= now + kLatestAhead; };
+  if (!sane(*t.exp) || !sane(*t.iat) || (t.nbf && !sane(*t.nbf))) return Reason::malformed;
+  const std::int64_t skew = std::clamp<std::int64_t>(p.skew_seconds, 0, kMaxSkew);
+  if (*t.exp + skew <= p.now) return Reason::expired;
+  if (t.nbf && *t.nbf - skew > p.now) return Reason::not_yet_valid;
+  if (*t.iat - skew > p.now) return Reason::issued_in_future;
+  if (*t.exp < *t.iat || *t.exp - *t.iat > p.max_lifetime_seconds) return Reason::lifetime_too_long;
   if (!p.tenants.empty()) {
     if (!t.tenant || std::find(p.tenants.begin(), p.tenants.end(), *t.tenant) == p.tenants.end()) {
       return Reason::tenant_not_allowed;

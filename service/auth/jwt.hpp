@@ -100,6 +100,7 @@ struct ClaimPolicy {
 };
 
 /// Checks aud, exp, nbf, iat, lifetime and tenant (iss is checked by the caller against its allowlist first).
+/// exp, iat and nbf outside 2000-01-01 .. now + 10 years are malformed, refused before any arithmetic.
 Reason check_claims(const Token& token, const ClaimPolicy& policy);
 
 /// Verifies the token's signature with `key` for the token's alg: ES256/ES384 (raw R‖S converted to DER),

@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <limits>
 
 #include "tests/support/test_keys.hpp"
 
@@ -160,6 +161,48 @@ BOOST_AUTO_TEST_CASE(time_claims_are_checked_with_skew) {
   s = spec();
   s.exp = kNow + 7200;
   BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::lifetime_too_long);
+}
+
+// Issue 11 item 4: exp - iat overflowed int64 (iat = -1e9, exp = INT64_MAX - 60 passed the 3,600 s limit).
+// NumericDates before 2000 or after now + 10 years are refused before any arithmetic (UBSan stays silent).
+BOOST_AUTO_TEST_CASE(numeric_dates_outside_a_sane_range_are_refused_before_any_arithmetic) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  auto s = spec();
+  s.iat = -1000000000;
+  s.exp = kMax - 60;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.exp = kMax;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.iat = kMin;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.iat = 946684799;  // 1999-12-31T23:59:59Z
+  s.exp = 946684799 + 300;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.nbf = kMin + 10;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.nbf = kNow + 11 * 366 * 86400;  // after now + 10 years
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  // A large skew cannot overflow either.
+  ClaimPolicy p = policy();
+  p.skew_seconds = kMax;
+  auto parsed = parse(ec384().token(spec()), kAll);
+  BOOST_REQUIRE(parsed.reason == Reason::ok);
+  BOOST_TEST(check_claims(parsed.token, p) == Reason::ok);
+  // The edges of the range are accepted when the claims are otherwise right.
+  s = spec();
+  s.iat = 946684800;
+  s.exp = 946684800 + 3600;
+  p = policy();
+  p.now = 946684800 + 10;
+  parsed = parse(ec384().token(s), kAll);
+  BOOST_REQUIRE(parsed.reason == Reason::ok);
+  BOOST_TEST(check_claims(parsed.token, p) == Reason::ok);
 }
 
 BOOST_AUTO_TEST_CASE(tenant_is_checked_only_when_the_issuer_lists_tenants) {
