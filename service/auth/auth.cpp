@@ -4,6 +4,8 @@
 #include <cctype>
 #include <chrono>
 
+#include "service/ops/metrics.hpp"
+
 namespace nmo::service::auth {
 namespace {
 
@@ -111,6 +113,7 @@ void Authenticator::authenticate_at(const Credentials& call, std::int64_t now, s
         if (result.reason == Reason::ok) {
           // Remembered until the token could no longer be accepted (exp plus the skew).
           result.reason = replay_.remember(token->iss, token->jti, *token->exp + options_.skew_seconds, now);
+          ops::metrics::set_replay_cache_entries(static_cast<std::int64_t>(replay_.size()));
         }
         if (result.reason == Reason::ok) result.iss = token->iss;
         finish(done, std::move(result));

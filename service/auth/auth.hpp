@@ -26,7 +26,7 @@ struct AuthOptions {
   std::vector<std::string> algorithms{"ES384", "RS384"};
   std::int64_t skew_seconds = 60;
   std::int64_t max_lifetime_seconds = 3600;
-  std::size_t replay_cache_entries = 100000;
+  std::size_t replay_cache_entries = 100000;  // per issuer
 };
 
 struct AuthOutcome {

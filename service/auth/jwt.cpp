@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <stdexcept>
 
 #include "fhir/json.hpp"
 
@@ -457,27 +458,74 @@ Reason verify_signature(const Token& token, const PublicKey& key) {
   return rc == 1 ? Reason::ok : Reason::bad_signature;
 }
 
-Reason ReplayCache::remember(const std::string& iss, const std::string& jti, std::int64_t expires_at,
+namespace {
+
+std::array<unsigned char, 32> sha256(std::string_view a, std::string_view b = {}) {
+  std::array<unsigned char, 32> digest{};
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+  unsigned int len = 0;
+  const unsigned char separator = 0;
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(md.get(), a.data(), a.size()) != 1 || EVP_DigestUpdate(md.get(), &separator, 1) != 1 ||
+      EVP_DigestUpdate(md.get(), b.data(), b.size()) != 1 || EVP_DigestFinal_ex(md.get(), digest.data(), &len) != 1) {
+    throw std::runtime_error("SHA-256 unavailable");
+  }
+  return digest;
+}
+
+std::uint64_t load64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+ReplayCache::ReplayCache(std::size_t capacity_per_issuer)
+    : share_per_shard_(std::max<std::size_t>(1, (capacity_per_issuer + kShards - 1) / kShards)) {}
+
+Reason ReplayCache::remember(std::string_view iss, std::string_view jti, std::int64_t expires_at,
                              std::int64_t now) {
-  std::string key = iss + '\n' + jti;
-  std::lock_guard lock(mutex_);
-  purge(now);
-  if (expiry_.count(key) != 0) return Reason::replayed;
-  if (expiry_.size() >= capacity_) return Reason::replay_cache_full;
-  expiry_.emplace(key, expires_at);
-  by_expiry_.emplace(expires_at, std::move(key));
+  // The issuer is part of the key (a jti is unique per issuer only) and names the share it counts against.
+  const auto digest = sha256(iss, jti);
+  const Key key{load64(digest.data()), load64(digest.data() + 8)};
+  const std::uint64_t issuer = load64(sha256(iss).data());
+  Shard& other = shards_[next_purge_.fetch_add(1, std::memory_order_relaxed) % kShards];
+  if (&other != &shards_[key.hi % kShards]) {
+    std::lock_guard lock(other.mutex);
+    purge(other, now);
+  }
+  Shard& shard = shards_[key.hi % kShards];
+  std::lock_guard lock(shard.mutex);
+  purge(shard, now);
+  if (shard.entries.count(key) != 0) return Reason::replayed;
+  std::size_t& used = shard.per_issuer[issuer];
+  if (used >= share_per_shard_) return Reason::replay_cache_full;
+  ++used;
+  shard.entries.emplace(key, Entry{expires_at, issuer});
+  shard.by_expiry.push(Expiry{expires_at, key});
+  size_.fetch_add(1, std::memory_order_relaxed);
   return Reason::ok;
 }
 
-std::size_t ReplayCache::size() const {
-  std::lock_guard lock(mutex_);
-  return expiry_.size();
+void ReplayCache::purge(std::int64_t now) {
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    purge(shard, now);
+  }
 }
 
-void ReplayCache::purge(std::int64_t now) {
-  while (!by_expiry_.empty() && by_expiry_.begin()->first < now) {
-    expiry_.erase(by_expiry_.begin()->second);
-    by_expiry_.erase(by_expiry_.begin());
+void ReplayCache::purge(Shard& shard, std::int64_t now) {
+  while (!shard.by_expiry.empty() && shard.by_expiry.top().at < now) {
+    const Expiry oldest = shard.by_expiry.top();
+    shard.by_expiry.pop();
+    const auto it = shard.entries.find(oldest.key);
+    if (it == shard.entries.end() || it->second.expires_at != oldest.at) continue;
+    if (auto n = shard.per_issuer.find(it->second.issuer); n != shard.per_issuer.end() && --n->second == 0) {
+      shard.per_issuer.erase(n);
+    }
+    shard.entries.erase(it);
+    size_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 

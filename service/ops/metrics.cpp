@@ -125,6 +125,7 @@ Family<32> g_fetches;              // outcome
 Family<512> g_cards;               // rule, indicator
 Family<256> g_feedback;            // rule, outcome
 Family<32> g_auth_failures;        // reason
+std::atomic<std::int64_t> g_replay_entries{0};
 
 const char* stage_name(Stage stage) {
   switch (stage) {
@@ -194,6 +195,8 @@ void record_feedback(std::string_view rule, std::string_view outcome) {
 
 void record_auth_failure(std::string_view reason) { g_auth_failures.add(labels({{"reason", reason}})); }
 
+void set_replay_cache_entries(std::int64_t entries) { g_replay_entries.store(entries, std::memory_order_relaxed); }
+
 std::string render() {
   std::string out;
   out.reserve(16384);
@@ -211,6 +214,9 @@ std::string render() {
   render_counter(out, "nmo_feedback_total", "Feedback entries stored, by rule and outcome.", g_feedback);
   render_counter(out, "nmo_auth_failures_total", "Requests refused by authentication, by reason.",
                  g_auth_failures);
+  out += "# HELP nmo_auth_replay_cache_entries jti values remembered against replay, all issuers.\n";
+  out += "# TYPE nmo_auth_replay_cache_entries gauge\n";
+  out += "nmo_auth_replay_cache_entries " + std::to_string(g_replay_entries.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP nmo_metrics_dropped_total Observations not recorded because a metric family was full.\n";
   out += "# TYPE nmo_metrics_dropped_total counter\n";
   out += "nmo_metrics_dropped_total " + std::to_string(g_dropped.load(std::memory_order_relaxed)) + "\n";

@@ -4,6 +4,7 @@
 // Label values are truncated to 64 bytes; a family holds a fixed number of series, and what does not fit is
 // counted in nmo_metrics_dropped_total instead.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,9 @@ void record_feedback(std::string_view rule, std::string_view outcome);
 /// malformed_token, bad_signature, expired, not_yet_valid, wrong_audience, untrusted_issuer, unknown_key,
 /// jwks_unavailable, replayed.
 void record_auth_failure(std::string_view reason);
+
+/// The jti replay cache's entries now (a gauge, nmo_auth_replay_cache_entries).
+void set_replay_cache_entries(std::int64_t entries);
 
 /// Every metric in the Prometheus text format, with HELP and TYPE lines.
 std::string render();

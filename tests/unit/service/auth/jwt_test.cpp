@@ -285,13 +285,36 @@ BOOST_AUTO_TEST_CASE(base64url_is_strict) {
 }
 
 BOOST_AUTO_TEST_CASE(replay_cache_refuses_a_jti_until_its_token_expires) {
-  ReplayCache cache(2);
+  ReplayCache cache(1000);
   BOOST_TEST(cache.remember("i", "a", 100, 10) == Reason::ok);
   BOOST_TEST(cache.remember("i", "a", 100, 20) == Reason::replayed);
   BOOST_TEST(cache.remember("other", "a", 100, 20) == Reason::ok);  // jti is per issuer
-  BOOST_TEST(cache.remember("i", "b", 100, 20) == Reason::replay_cache_full);
+  BOOST_TEST(cache.remember("i\na", "", 100, 20) == Reason::ok);     // and iss and jti are not simply joined
+  BOOST_TEST(cache.size() == 3u);
   BOOST_TEST(cache.remember("i", "a", 200, 101) == Reason::ok);  // expired entries are forgotten
+  cache.purge(101);
   BOOST_TEST(cache.size() == 1u);
+}
+
+// Issue 11 item 5: one issuer filling the cache locked out every other issuer, for good with far-future tokens.
+BOOST_AUTO_TEST_CASE(a_full_share_refuses_only_its_own_issuer_and_entries_expire_with_their_token) {
+  constexpr std::size_t kShare = 64;
+  ReplayCache cache(kShare);
+  std::size_t accepted = 0;
+  Reason last = Reason::ok;
+  for (int i = 0; i < 1000 && last == Reason::ok; ++i) {
+    last = cache.remember("flood", "j" + std::to_string(i), 500, 10);
+    if (last == Reason::ok) ++accepted;
+  }
+  BOOST_TEST(last == Reason::replay_cache_full);
+  BOOST_TEST(accepted >= kShare / 16);
+  BOOST_TEST(accepted <= kShare + 16);
+  // Another issuer is unaffected.
+  for (int i = 0; i < 8; ++i) BOOST_TEST(cache.remember("other", "j" + std::to_string(i), 500, 11) == Reason::ok);
+  // Once the flood's tokens have expired, the issuer has its share again.
+  BOOST_TEST(cache.remember("flood", "new", 900, 501) == Reason::ok);
+  cache.purge(501);
+  BOOST_TEST(cache.size() == 1u);  // everything else expired at 500
 }
 
 BOOST_AUTO_TEST_SUITE_END()
