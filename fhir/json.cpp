@@ -28,7 +28,8 @@ std::string_view string_of(const rapidjson::Value& v) {
 // being read so that the Problem names it.
 class LimitingHandler {
  public:
-  LimitingHandler(rapidjson::Document& doc, const JsonLimits& limits) : doc_(doc), limits_(limits) {}
+  LimitingHandler(rapidjson::Document& doc, const JsonLimits& limits, std::size_t max_values)
+      : doc_(doc), limits_(limits), max_values_(max_values) {}
 
   bool Null() { return value() && doc_.Null(); }
   bool Bool(bool b) { return value() && doc_.Bool(b); }
@@ -88,8 +89,9 @@ class LimitingHandler {
     std::string key;        // objects: the current member's name (kept for the error path only)
   };
 
-  // Called before each value: counts array items.
+  // Called before each value: counts the values and array items.
   bool value() {
+    if (++values_ > max_values_) return fail("JSON document has more values than the limit");
     if (depth_ == 0) return true;
     Frame& top = frames_[depth_ - 1];
     if (!top.object && ++top.count > limits_.max_array_items) return fail("JSON array longer than the limit");
@@ -116,6 +118,8 @@ class LimitingHandler {
   const JsonLimits& limits_;
   std::vector<Frame> frames_;
   std::size_t depth_ = 0;
+  std::size_t max_values_;
+  std::size_t values_ = 0;
   std::optional<std::string> error_;
 };
 
@@ -192,7 +196,8 @@ Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& 
   }
 
   rapidjson::Document doc;
-  LimitingHandler handler(doc, limits);
+  const std::size_t per_size = text.size() / std::max<std::size_t>(1, limits.min_bytes_per_value) + 1024;
+  LimitingHandler handler(doc, limits, std::min(limits.max_values, per_size));
   rapidjson::ParseResult result;
   auto generate = [&](rapidjson::Document&) {
     rapidjson::MemoryStream stream(text.data(), text.size());
