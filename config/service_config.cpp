@@ -120,7 +120,10 @@ const std::vector<Field>& fields() {
       {"auth.max_token_lifetime_seconds", Type::integer, 10, 86400, at_auth(&Auth::max_token_lifetime_seconds),
        "longest exp - iat accepted"},
       {"auth.replay_cache_entries", Type::integer, 16, 100000000, at_auth(&Auth::replay_cache_entries),
-       "jti values remembered; when full of unexpired tokens, new tokens are refused"},
+       "jti values remembered per issuer; when an issuer's share is full of unexpired tokens, its new tokens are "
+       "refused"},
+      {"auth.replay_store", Type::string, 0, 0, at_auth(&Auth::replay_store),
+       "memory (this replica only) | postgres (also an UNLOGGED table on feedback.postgres_url, shared by replicas)"},
       {"auth.jwks_cache_ttl_seconds", Type::integer, 10, 604800, at_auth(&Auth::jwks_cache_ttl_seconds),
        "how long a JWK Set fetched from a jku is used before it is fetched again"},
       {"auth.jwks_refetch_interval_seconds", Type::integer, 1, 86400,

@@ -38,7 +38,8 @@ struct Auth {
   std::vector<std::string> algorithms{"ES384", "RS384"};
   std::uint64_t clock_skew_seconds = 60;
   std::uint64_t max_token_lifetime_seconds = 3600;
-  std::uint64_t replay_cache_entries = 100000;
+  std::uint64_t replay_cache_entries = 100000;  // per issuer
+  std::string replay_store = "memory";           // memory | postgres (shared by replicas, feedback.postgres_url)
   std::uint64_t jwks_cache_ttl_seconds = 3600;
   std::uint64_t jwks_refetch_interval_seconds = 60;
   std::uint64_t jwks_max_bytes = 65536;

@@ -374,7 +374,7 @@ def check_kubernetes():
     check_overlay("prod", render_prod(), {
         "kinds": common + ["HorizontalPodAutoscaler", "PodDisruptionBudget", "Secret"],
         "scheme": "HTTP", "tls": True, "postgres_secret": True, "no_sandbox": True,
-        "env": {"NMO_AUTH_MODE": "required", "NMO_FEEDBACK_STORE": "postgres",
+        "env": {"NMO_AUTH_MODE": "required", "NMO_FEEDBACK_STORE": "postgres", "NMO_AUTH_REPLAY_STORE": "postgres",
                 "NMO_TLS_CERTIFICATE_FILE": "/etc/nmo-cds/tls/tls.crt", "NMO_TLS_PRIVATE_KEY_FILE": "/etc/nmo-cds/tls/tls.key"}})
     print("check-deploy: rendered and checked the base and the dev and prod overlays with kubectl kustomize")
 

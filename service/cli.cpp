@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@
 #include "service/auth/jwks.hpp"
 #include "service/auth/jwks_fetch.hpp"
 #include "service/feedback/feedback_store.hpp"
+#include "service/feedback/replay_table.hpp"
 #include "service/fetch/fhir_client.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
@@ -88,6 +91,28 @@ config::Environment nmo_environment() {
 }
 
 // Builds the authenticator from the auth.* keys and the issuers file they name (JWK Set files relative to it).
+// The shared replay table (auth.replay_store postgres), connected on first use and again after a failure; one
+// connection, serialised (the table is too).
+class SharedReplay {
+ public:
+  explicit SharedReplay(std::string url) : url_(std::move(url)) {}
+  bool insert_if_absent(const std::string& key, std::int64_t expires_at, std::int64_t now) {
+    std::lock_guard lock(mutex_);
+    if (!table_) table_ = feedback::open_postgres_replay_table(url_);
+    try {
+      return table_->insert_if_absent(key, expires_at, now);
+    } catch (...) {
+      table_.reset();
+      throw;
+    }
+  }
+
+ private:
+  std::string url_;
+  std::mutex mutex_;
+  std::unique_ptr<feedback::ReplayTable> table_;
+};
+
 bool load_auth(const std::string& config_path, Runtime& runtime) {
   const auto& a = runtime.config.auth;
   std::vector<auth::TrustedIssuer> issuers;
@@ -135,6 +160,19 @@ bool load_auth(const std::string& config_path, Runtime& runtime) {
   options.skew_seconds = static_cast<std::int64_t>(a.clock_skew_seconds);
   options.max_lifetime_seconds = static_cast<std::int64_t>(a.max_token_lifetime_seconds);
   options.replay_cache_entries = a.replay_cache_entries;
+  if (a.replay_store == "postgres") {
+    if (runtime.config.feedback_postgres_url.empty()) {
+      std::cerr << "nmo-cds: auth.replay_store is postgres but feedback.postgres_url is empty\n";
+      return false;
+    }
+    auto shared = std::make_shared<SharedReplay>(runtime.config.feedback_postgres_url);
+    options.shared_replay = [shared](const std::string& key, std::int64_t expires_at, std::int64_t now) {
+      return shared->insert_if_absent(key, expires_at, now);
+    };
+  } else if (a.replay_store != "memory") {
+    std::cerr << "nmo-cds: auth.replay_store: expected memory or postgres\n";
+    return false;
+  }
   auto store = std::make_shared<auth::KeyStore>(std::move(issuers), key_options, auth::make_jwks_fetcher(std::chrono::milliseconds(a.jwks_fetch_timeout_ms)));
   runtime.authenticator = std::make_shared<const auth::Authenticator>(std::move(options), std::move(store));
   return true;

@@ -235,6 +235,8 @@ const char* reason_code(Reason reason) {
       return "replayed";
     case Reason::replay_cache_full:
       return "replay_cache_full";
+    case Reason::replay_store_unavailable:
+      return "replay_store_unavailable";
     case Reason::not_loopback:
       return "unsigned_not_loopback";
     case Reason::not_configured:
@@ -480,6 +482,17 @@ std::uint64_t load64(const unsigned char* p) {
 }
 
 }  // namespace
+
+std::string replay_key(std::string_view iss, std::string_view jti) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto digest = sha256(iss, jti);
+  std::string out;
+  for (std::size_t i = 0; i < 16; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
+  }
+  return out;
+}
 
 ReplayCache::ReplayCache(std::size_t capacity_per_issuer)
     : share_per_shard_(std::max<std::size_t>(1, (capacity_per_issuer + kShards - 1) / kShards)) {}

@@ -45,6 +45,7 @@ enum class Reason {
   bad_signature,       // the signature does not verify
   replayed,            // jti seen before, within its token's lifetime
   replay_cache_full,   // no room to remember the jti: refused rather than forgotten
+  replay_store_unavailable,  // the shared replay store (auth.replay_store postgres) did not answer: refused
   not_loopback,        // development mode: an unsigned call from a non-loopback address
   not_configured,      // no authenticator configured: every call is refused
 };
@@ -111,6 +112,10 @@ Reason check_claims(const Token& token, const ClaimPolicy& policy);
 /// RS256/RS384 (PKCS#1 v1.5), PS384 (PSS, MGF1 SHA-384, salt = hash length). key_mismatch when the key cannot
 /// be used with that alg.
 Reason verify_signature(const Token& token, const PublicKey& key);
+
+/// The replay key of (iss, jti): 32 hex digits of the first 128 bits of SHA-256(iss, 0x00, jti), as the
+/// ReplayCache keys its entries and the shared replay store stores them.
+std::string replay_key(std::string_view iss, std::string_view jti);
 
 /// Remembers each (iss, jti) until its token expires (issue 11 item 5). Entries are fixed-size: a 128-bit hash
 /// (SHA-256, truncated) of iss and jti, the issuer's 64-bit hash and the expiry, in 16 shards each with its own

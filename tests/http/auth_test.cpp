@@ -14,6 +14,7 @@
 
 #include "tests/http/http_checks.hpp"
 #include "tests/http/server_process.hpp"
+#include "tests/support/postgres_server.hpp"
 #include "tests/support/test_keys.hpp"
 
 using namespace nmo::test;
@@ -537,6 +538,30 @@ BOOST_AUTO_TEST_CASE(an_issuer_filling_its_replay_share_locks_out_only_itself) {
   server.send_signal(SIGTERM);
   BOOST_REQUIRE(server.wait_exit(std::chrono::seconds(15)).has_value());
   BOOST_TEST(server.output().find("\"reason\":\"replay_cache_full\"") != std::string::npos);
+}
+
+// Issue 11 item 5, several replicas: the prod overlay runs 2-10 replicas; a jti replayed on another replica went
+// unnoticed. With auth.replay_store postgres it is refused there too.
+BOOST_AUTO_TEST_CASE(a_jti_replayed_on_another_replica_is_refused_with_the_postgres_replay_store) {
+  PostgresServer* pg = shared_postgres();
+  if (pg == nullptr) {
+    BOOST_TEST_MESSAGE("SKIPPED: PostgreSQL server binaries not installed");
+    return;
+  }
+  const std::string url = pg->create_database("replay_replicas");
+  TempDir dir;
+  ServerConfig c = production(dir);
+  auto env = production_env(dir);
+  env.insert(env.end(), {"NMO_FEEDBACK_STORE=postgres", "NMO_FEEDBACK_POSTGRES_URL=" + url,
+                         "NMO_AUTH_REPLAY_STORE=postgres"});
+  ServerProcess one(c, env);
+  ServerProcess two(c, env);
+  const std::string token = ec_key().token(spec(kService));
+  BOOST_CHECK_EQUAL(exchange(one.port(), with_token(post_json(kService, patient_view_body()), token)).status, 200);
+  BOOST_CHECK_EQUAL(exchange(two.port(), with_token(post_json(kService, patient_view_body()), token)).status, 401);
+  const std::string fresh = ec_key().token(spec(kService));
+  BOOST_CHECK_EQUAL(exchange(two.port(), with_token(post_json(kService, patient_view_body()), fresh)).status, 200);
+  BOOST_CHECK_EQUAL(exchange(one.port(), with_token(post_json(kService, patient_view_body()), fresh)).status, 401);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
