@@ -39,8 +39,8 @@ struct TlsOutcome {
   int status = 0;  // of GET /healthz, 0 when no response
 };
 
-TlsOutcome tls_get(std::uint16_t port, const TlsClient& c) {
-  TlsOutcome out;
+// A TCP connection to 127.0.0.1:port with 5 s send and receive timeouts; -1 when refused.
+int connect_loopback(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   BOOST_REQUIRE(fd >= 0);
   timeval tv{5, 0};
@@ -52,8 +52,15 @@ TlsOutcome tls_get(std::uint16_t port, const TlsClient& c) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return out;
+    return -1;
   }
+  return fd;
+}
+
+TlsOutcome tls_get(std::uint16_t port, const TlsClient& c) {
+  TlsOutcome out;
+  const int fd = connect_loopback(port);
+  if (fd < 0) return out;
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx, c.min_version);
   if (c.max_version != 0) SSL_CTX_set_max_proto_version(ctx, c.max_version);
@@ -118,16 +125,8 @@ ServerConfig tls_config(const CertFiles& files, const std::string& client_ca = {
 // handshake failed). `session` is offered for resumption when given.
 void with_tls(std::uint16_t port, int max_version, const std::function<void(SSL*)>& use,
               SSL_SESSION* session = nullptr) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = connect_loopback(port);
   BOOST_REQUIRE(fd >= 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   if (max_version != 0) SSL_CTX_set_max_proto_version(ctx, max_version);
