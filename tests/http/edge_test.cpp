@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(two_transfer_encoding_fields_are_400, *kBeastOnly) {
   BOOST_TEST(c.read_response().status == 400);
 }
 
-BOOST_AUTO_TEST_CASE(transfer_encoding_chunked_in_any_case_is_still_accepted) {
+BOOST_AUTO_TEST_CASE(transfer_encoding_chunked_in_any_case_is_still_accepted, *kBeastOnly) {
   ServerProcess server;
   const std::string body = read_fixture("requests/patient-view-empty-chart.json");
   auto c = ClientConnection::open(server.port());
