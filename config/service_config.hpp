@@ -20,11 +20,14 @@ struct Limits {
   std::uint64_t body_timeout_ms = 30000;
   std::uint64_t idle_timeout_ms = 60000;
   std::uint64_t max_connections = 1024;
+  std::uint64_t max_connections_per_address = 128;  // 0: no per-address cap
+  std::uint64_t max_buffered_body_bytes = 256u << 20;  // all bodies being read at once; half the pod's 512 Mi
   std::uint64_t max_pipelined = 16;
   std::uint64_t max_requests_per_connection = 1000;
   std::uint64_t json_max_depth = 64;
   std::uint64_t json_max_string_bytes = 1u << 20;
   std::uint64_t json_max_array_items = 100000;
+  std::uint64_t json_max_values = 700000;  // and at most one per 8 bytes of the body (+1024)
 };
 
 // CDS Hooks 2.0 §Trusting CDS Clients. The trusted issuers live in their own file (issuers_file, see
@@ -35,10 +38,12 @@ struct Auth {
   std::vector<std::string> algorithms{"ES384", "RS384"};
   std::uint64_t clock_skew_seconds = 60;
   std::uint64_t max_token_lifetime_seconds = 3600;
-  std::uint64_t replay_cache_entries = 100000;
+  std::uint64_t replay_cache_entries = 100000;  // per issuer
+  std::string replay_store = "memory";           // memory | postgres (shared by replicas, feedback.postgres_url)
   std::uint64_t jwks_cache_ttl_seconds = 3600;
   std::uint64_t jwks_refetch_interval_seconds = 60;
   std::uint64_t jwks_max_bytes = 65536;
+  std::uint64_t jwks_fetch_timeout_ms = 3000;  // one whole jku fetch; then its waiting calls get 401
 };
 
 // TLS serving (PEM files, relative to the config file's directory). No certificate file: plain HTTP.
@@ -67,6 +72,10 @@ struct Config {
   std::uint64_t listen_port = 8080;
   std::string public_base_url = "http://127.0.0.1:8080";  // what clients call; no trailing slash
   std::uint64_t threads = 0;                              // 0: number of cores
+  // The admin listener: /healthz, /readyz and /metrics only, never starved by public traffic. Loopback by
+  // default; in Kubernetes the probes come from the node, so the manifests set 0.0.0.0 (NetworkPolicy-limited).
+  std::string admin_address = "127.0.0.1";
+  std::uint64_t admin_port = 9090;  // 0 picks a free one
   Limits limits;
   std::uint64_t shutdown_grace_ms = 10000;
   std::vector<std::string> cors_allowed_origins{"*"};

@@ -262,11 +262,17 @@ def check_overlay(name, docs, expect):
         check("cpu" in res.get(part, {}) and "memory" in res.get(part, {}), f"{where}: no cpu/memory {part}")
     ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
     scheme = expect["scheme"]
-    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+    # Probes on the admin listener (plain HTTP whatever the service port speaks), never the public port.
+    check("admin" in ports, f"{where}: no container port named admin")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"), ("startupProbe", "/healthz")):
         get = c.get(probe, {}).get("httpGet", {})
         check(get.get("path") == path, f"{where}: {probe} is not GET {path}")
-        check(get.get("port") in ports or get.get("port") in ports.values(), f"{where}: {probe} port is not served")
+        check(get.get("port") in ("admin", ports.get("admin")), f"{where}: {probe} is not on the admin port")
         check(get.get("scheme", "HTTP") == scheme, f"{where}: {probe} scheme is not {scheme}")
+    annotations = dep["spec"]["template"]["metadata"].get("annotations", {})
+    if "prometheus.io/port" in annotations:
+        check(str(annotations["prometheus.io/port"]) == str(ports.get("admin")),
+              f"{where}: the scrape annotation does not name the admin port")
 
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
@@ -318,6 +324,8 @@ def check_overlay(name, docs, expect):
     for key, want in expect["env"].items():
         check(env.get(key) == want, f"{where}: {key} is {env.get(key)!r}, expected {want!r}")
     check(env.get("NMO_LISTEN_ADDRESS") == "0.0.0.0", f"{where}: the service does not listen on the pod's address")
+    check(env.get("NMO_ADMIN_ADDRESS") == "0.0.0.0" and str(env.get("NMO_ADMIN_PORT")) == str(ports.get("admin")),
+          f"{where}: the admin listener is not on the pod's address at the admin container port")
     for key in ("NMO_FEEDBACK_SQLITE_PATH", "NMO_TLS_CERTIFICATE_FILE", "NMO_TLS_PRIVATE_KEY_FILE"):
         path = env.get(key)
         if isinstance(path, str) and (key != "NMO_FEEDBACK_SQLITE_PATH" or env.get("NMO_FEEDBACK_STORE") == "sqlite"):
@@ -370,8 +378,8 @@ def check_kubernetes():
                 "NMO_FEEDBACK_SQLITE_PATH": "/var/lib/nmo-cds/feedback.db"}})
     check_overlay("prod", render_prod(), {
         "kinds": common + ["HorizontalPodAutoscaler", "PodDisruptionBudget", "Secret"],
-        "scheme": "HTTPS", "tls": True, "postgres_secret": True, "no_sandbox": True,
-        "env": {"NMO_AUTH_MODE": "required", "NMO_FEEDBACK_STORE": "postgres",
+        "scheme": "HTTP", "tls": True, "postgres_secret": True, "no_sandbox": True,
+        "env": {"NMO_AUTH_MODE": "required", "NMO_FEEDBACK_STORE": "postgres", "NMO_AUTH_REPLAY_STORE": "postgres",
                 "NMO_TLS_CERTIFICATE_FILE": "/etc/nmo-cds/tls/tls.crt", "NMO_TLS_PRIVATE_KEY_FILE": "/etc/nmo-cds/tls/tls.key"}})
     print("check-deploy: rendered and checked the base and the dev and prod overlays with kubectl kustomize")
 

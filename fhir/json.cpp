@@ -29,7 +29,8 @@ std::string_view string_of(const rapidjson::Value& v) {
 // being read so that the Problem names it.
 class LimitingHandler {
  public:
-  LimitingHandler(rapidjson::Document& doc, const JsonLimits& limits) : doc_(doc), limits_(limits) {}
+  LimitingHandler(rapidjson::Document& doc, const JsonLimits& limits, std::size_t max_values)
+      : doc_(doc), limits_(limits), max_values_(max_values) {}
 
   bool Null() { return value() && doc_.Null(); }
   bool Bool(bool b) { return value() && doc_.Bool(b); }
@@ -96,8 +97,9 @@ class LimitingHandler {
     std::string copy;       // ...held here when the reader does not parse in situ
   };
 
-  // Called before each value: counts array items.
+  // Called before each value: counts the values and array items.
   bool value() {
+    if (++values_ > max_values_) return fail("JSON document has more values than the limit");
     if (depth_ == 0) return true;
     Frame& top = frames_[depth_ - 1];
     if (!top.object && ++top.count > limits_.max_array_items) return fail("JSON array longer than the limit");
@@ -124,6 +126,8 @@ class LimitingHandler {
   const JsonLimits& limits_;
   std::vector<Frame> frames_;
   std::size_t depth_ = 0;
+  std::size_t max_values_;
+  std::size_t values_ = 0;
   std::optional<std::string> error_;
 };
 
@@ -217,8 +221,10 @@ std::optional<Problem> check_text(std::string_view text, const JsonLimits& limit
 // Runs the reader with `flags` over `stream` into `doc` through the limits; then rejects duplicate names.
 template <unsigned kExtraFlags, bool kValidate = true, class Stream>
 Result<rapidjson::Document> parse_stream(Stream& stream, rapidjson::Document&& doc, const JsonLimits& limits,
-                                         std::size_t skipped) {
-  LimitingHandler handler(doc, limits);
+                                         std::size_t skipped, std::size_t text_size) {
+  // At most one value per limits.min_bytes_per_value bytes of text (+1024), and never over limits.max_values.
+  const std::size_t per_size = text_size / std::max<std::size_t>(1, limits.min_bytes_per_value) + 1024;
+  LimitingHandler handler(doc, limits, std::min(limits.max_values, per_size));
   rapidjson::ParseResult result;
   auto generate = [&](rapidjson::Document&) {
     rapidjson::Reader reader;
@@ -248,7 +254,7 @@ Result<rapidjson::Document> parse_json(std::string_view text, const JsonLimits& 
   if (auto p = check_text(text, limits, skipped)) return std::move(*p);
   text.remove_prefix(skipped);
   rapidjson::MemoryStream stream(text.data(), text.size());
-  return parse_stream<0>(stream, rapidjson::Document(), limits, skipped);
+  return parse_stream<0>(stream, rapidjson::Document(), limits, skipped, text.size());
 }
 
 namespace {
@@ -276,9 +282,9 @@ Result<rapidjson::Document> parse_json_in_place(std::string& text, const JsonLim
   // The in-situ stream ends at the NUL that std::string keeps after its last byte (none inside: checked above).
   rapidjson::InsituStringStream stream(text.data() + skipped);
   if (is_ascii(std::string_view(text).substr(skipped))) {
-    return parse_stream<rapidjson::kParseInsituFlag, false>(stream, rapidjson::Document(arena), limits, skipped);
+    return parse_stream<rapidjson::kParseInsituFlag, false>(stream, rapidjson::Document(arena), limits, skipped, text.size());
   }
-  return parse_stream<rapidjson::kParseInsituFlag>(stream, rapidjson::Document(arena), limits, skipped);
+  return parse_stream<rapidjson::kParseInsituFlag>(stream, rapidjson::Document(arena), limits, skipped, text.size());
 }
 
 std::string path_member(std::string_view parent, std::string_view name) {

@@ -17,6 +17,12 @@ struct JsonLimits {
   std::size_t max_depth = 64;              // nesting of objects/arrays
   std::size_t max_string_bytes = 1u << 20; // one string value or key
   std::size_t max_array_items = 100000;    // one array
+  // All values of the document (objects, arrays, scalars), counted while parsing (issue 11 item 3: 8 MiB of
+  // [{},{},...] peaked near 185 MiB). The bound is the smaller of max_values and one value per
+  // min_bytes_per_value bytes of the text (plus 1024), so a document's memory stays proportional to its size.
+  // Realistic FHIR JSON carries a value per 14 (minified) to 20 bytes; 700000 admits a dense 8 MiB chart.
+  std::size_t max_values = 700000;
+  std::size_t min_bytes_per_value = 8;
 };
 
 /// Parses `text` into a document. On failure: a Problem of kind `invalid` whose path names the member where

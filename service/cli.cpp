@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "service/feedback/feedback_store.hpp"
 #include "service/feedback/quiet_book.hpp"
 #include "service/feedback/report_html.hpp"
+#include "service/feedback/replay_table.hpp"
 #include "service/fetch/fhir_client.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
@@ -95,6 +98,28 @@ config::Environment nmo_environment() {
 }
 
 // Builds the authenticator from the auth.* keys and the issuers file they name (JWK Set files relative to it).
+// The shared replay table (auth.replay_store postgres), connected on first use and again after a failure; one
+// connection, serialised (the table is too).
+class SharedReplay {
+ public:
+  explicit SharedReplay(std::string url) : url_(std::move(url)) {}
+  bool insert_if_absent(const std::string& key, std::int64_t expires_at, std::int64_t now) {
+    std::lock_guard lock(mutex_);
+    if (!table_) table_ = feedback::open_postgres_replay_table(url_);
+    try {
+      return table_->insert_if_absent(key, expires_at, now);
+    } catch (...) {
+      table_.reset();
+      throw;
+    }
+  }
+
+ private:
+  std::string url_;
+  std::mutex mutex_;
+  std::unique_ptr<feedback::ReplayTable> table_;
+};
+
 bool load_auth(const std::string& config_path, Runtime& runtime) {
   const auto& a = runtime.config.auth;
   std::vector<auth::TrustedIssuer> issuers;
@@ -142,7 +167,20 @@ bool load_auth(const std::string& config_path, Runtime& runtime) {
   options.skew_seconds = static_cast<std::int64_t>(a.clock_skew_seconds);
   options.max_lifetime_seconds = static_cast<std::int64_t>(a.max_token_lifetime_seconds);
   options.replay_cache_entries = a.replay_cache_entries;
-  auto store = std::make_shared<auth::KeyStore>(std::move(issuers), key_options, auth::make_jwks_fetcher());
+  if (a.replay_store == "postgres") {
+    if (runtime.config.feedback_postgres_url.empty()) {
+      std::cerr << "nmo-cds: auth.replay_store is postgres but feedback.postgres_url is empty\n";
+      return false;
+    }
+    auto shared = std::make_shared<SharedReplay>(runtime.config.feedback_postgres_url);
+    options.shared_replay = [shared](const std::string& key, std::int64_t expires_at, std::int64_t now) {
+      return shared->insert_if_absent(key, expires_at, now);
+    };
+  } else if (a.replay_store != "memory") {
+    std::cerr << "nmo-cds: auth.replay_store: expected memory or postgres\n";
+    return false;
+  }
+  auto store = std::make_shared<auth::KeyStore>(std::move(issuers), key_options, auth::make_jwks_fetcher(std::chrono::milliseconds(a.jwks_fetch_timeout_ms)));
   runtime.authenticator = std::make_shared<const auth::Authenticator>(std::move(options), std::move(store));
   return true;
 }
@@ -339,6 +377,8 @@ int serve(const Args& args) {
   options.body_timeout = std::chrono::milliseconds(c.limits.body_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(c.limits.idle_timeout_ms);
   options.max_connections = c.limits.max_connections;
+  options.max_connections_per_address = c.limits.max_connections_per_address;
+  options.max_buffered_body_bytes = c.limits.max_buffered_body_bytes;
   options.max_requests_per_connection = c.limits.max_requests_per_connection;
   options.max_pipelined = c.limits.max_pipelined;
   const auto beside_config = [&args](const std::string& file) {
@@ -349,15 +389,48 @@ int serve(const Args& args) {
   options.tls_private_key_file = beside_config(c.tls.private_key_file);
   options.tls_client_ca_file = beside_config(c.tls.client_ca_file);
 
+  // The admin listener (issue 11 items 6, 7): its own transport, threads and small caps, plain HTTP.
+  http::TransportOptions admin_options;
+  admin_options.address = c.admin_address;
+  admin_options.port = static_cast<std::uint16_t>(c.admin_port);
+  admin_options.threads = 1;
+  admin_options.max_body_bytes = 1024;
+  admin_options.max_header_bytes = 8192;
+  admin_options.header_timeout = std::chrono::milliseconds(5000);
+  admin_options.body_timeout = std::chrono::milliseconds(5000);
+  admin_options.idle_timeout = std::chrono::milliseconds(30000);
+  admin_options.max_connections = 64;
+
   http::Router router(runtime);
+  http::Router admin_router(runtime, http::Listener::admin);
   auto transport = http::make_transport(options, router);
+  auto admin = http::make_transport(admin_options, admin_router);
+  // cpprestsdk cannot enforce the edge rules (header and idle timeouts, connection caps, framing checks before
+  // the handler, authentication before the body; README "cpprestsdk transport limitations"), so it serves
+  // development mode only.
+  if (std::string_view(transport->name()) == "cpprest" && c.auth.mode != "development") {
+    ops::log::write(ops::log::Level::error, "start_failed",
+                    {{"reason", "auth.mode required needs the Beast transport"}});
+    std::cerr << "nmo-cds: the cpprest transport does not enforce the service edge rules and refuses auth.mode "
+                 "required; build with -DNMO_TRANSPORT=beast for production\n";
+    return 1;
+  }
   std::uint16_t port = 0;
-  try {
-    port = transport->start();
-  } catch (const std::exception& e) {
-    ops::log::write(ops::log::Level::error, "start_failed", {{"address", c.listen_address}, {"reason", e.what()}});
-    std::cerr << "nmo-cds: cannot listen on " << c.listen_address << ":" << c.listen_port << ": " << e.what()
-              << "\n";
+  std::uint16_t admin_port = 0;
+  const auto listen = [](http::Transport& t, const std::string& address, std::uint64_t wanted, std::uint16_t& bound) {
+    try {
+      bound = t.start();
+      return true;
+    } catch (const std::exception& e) {
+      ops::log::write(ops::log::Level::error, "start_failed", {{"address", address}, {"reason", e.what()}});
+      std::cerr << "nmo-cds: cannot listen on " << address << ":" << wanted << ": " << e.what() << "\n";
+      return false;
+    }
+  };
+  if (!listen(*transport, c.listen_address, c.listen_port, port)) return 1;
+  router.set_port(port);
+  if (!listen(*admin, c.admin_address, c.admin_port, admin_port)) {
+    transport->stop(std::chrono::milliseconds(0));
     return 1;
   }
   if (c.auth.mode == "development") {
@@ -369,6 +442,8 @@ int serve(const Args& args) {
   ops::log::announce("listening",
              {{"address", c.listen_address},
               {"port", static_cast<std::int64_t>(port)},
+              {"admin_address", c.admin_address},
+              {"admin_port", static_cast<std::int64_t>(admin_port)},
               {"transport", transport->name()},
               {"public_base_url", c.public_base_url},
               {"auth", c.auth.mode},
@@ -393,7 +468,9 @@ int serve(const Args& args) {
              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
               {"grace_ms", static_cast<std::int64_t>(c.shutdown_grace_ms)}});
   router.set_ready(false);
+  admin_router.set_ready(false);
   transport->stop(std::chrono::milliseconds(c.shutdown_grace_ms));
+  admin->stop(std::chrono::milliseconds(1000));
   runtime.fhir_client.reset();  // no fetch may answer into the transport once it is gone
   ops::log::announce("stopped", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   return 0;

@@ -8,6 +8,7 @@ fhir::JsonLimits json_limits_from(const config::Config& config) {
   limits.max_depth = config.limits.json_max_depth;
   limits.max_string_bytes = config.limits.json_max_string_bytes;
   limits.max_array_items = config.limits.json_max_array_items;
+  limits.max_values = config.limits.json_max_values;
   return limits;
 }
 

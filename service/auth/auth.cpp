@@ -4,6 +4,9 @@
 #include <cctype>
 #include <chrono>
 
+#include "service/ops/log.hpp"
+#include "service/ops/metrics.hpp"
+
 namespace nmo::service::auth {
 namespace {
 
@@ -110,7 +113,19 @@ void Authenticator::authenticate_at(const Credentials& call, std::int64_t now, s
         }
         if (result.reason == Reason::ok) {
           // Remembered until the token could no longer be accepted (exp plus the skew).
-          result.reason = replay_.remember(token->iss, token->jti, *token->exp + options_.skew_seconds, now);
+          const std::int64_t until = *token->exp + options_.skew_seconds;
+          result.reason = replay_.remember(token->iss, token->jti, until, now);
+          ops::metrics::set_replay_cache_entries(static_cast<std::int64_t>(replay_.size()));
+          if (result.reason == Reason::ok && options_.shared_replay) {
+            try {
+              if (!options_.shared_replay(jwt::replay_key(token->iss, token->jti), until, now)) {
+                result.reason = Reason::replayed;  // seen by another replica
+              }
+            } catch (const std::exception& e) {
+              ops::log::write(ops::log::Level::error, "replay_store_failed", {{"detail", e.what()}});
+              result.reason = Reason::replay_store_unavailable;
+            }
+          }
         }
         if (result.reason == Reason::ok) result.iss = token->iss;
         finish(done, std::move(result));

@@ -26,7 +26,11 @@ struct AuthOptions {
   std::vector<std::string> algorithms{"ES384", "RS384"};
   std::int64_t skew_seconds = 60;
   std::int64_t max_lifetime_seconds = 3600;
-  std::size_t replay_cache_entries = 100000;
+  std::size_t replay_cache_entries = 100000;  // per issuer
+  /// The shared replay store (auth.replay_store postgres), asked after the local cache accepts a jti: true when
+  /// the key (jwt::replay_key) was new to every replica and is now remembered until `expires_at`; false when
+  /// another replica saw it; throws when unavailable (the call is then refused). Empty: local cache only.
+  std::function<bool(const std::string& key, std::int64_t expires_at, std::int64_t now)> shared_replay;
 };
 
 struct AuthOutcome {

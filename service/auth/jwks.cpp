@@ -56,6 +56,11 @@ void KeyStore::find_key(const TrustedIssuer& issuer, const std::string& jku, con
     done(std::move(key));
     return;
   }
+  if (set.waiters.size() >= options_.max_waiters) {
+    lock.unlock();
+    done(nullptr);
+    return;
+  }
   set.waiters.push_back([this, jku, kid, done] {
     std::shared_ptr<const jwt::PublicKey> key;
     {

@@ -1,7 +1,8 @@
 #pragma once
 // The trusted issuers and their keys (CDS Hooks 2.0 §Trusting CDS Clients): per issuer, a static JWK Set (read
 // at start-up) and/or JWK Sets fetched from `jku` URLs on that issuer's allowlist, cached with a TTL, refetched
-// on an unknown kid at most once per interval, size-limited. Thread-safe.
+// on an unknown kid at most once per interval, size-limited. At most one fetch per jku is in flight, with at most
+// max_waiters calls waiting for it; a failed fetch is remembered for the refetch interval. Thread-safe.
 
 #include <cstdint>
 #include <functional>
@@ -32,6 +33,9 @@ struct KeyStoreOptions {
   std::int64_t cache_ttl_seconds = 3600;       // a fetched set is used this long, then refetched when needed
   std::int64_t refetch_interval_seconds = 60;  // an unknown kid refetches at most once per this interval
   std::size_t max_jwks_bytes = 65536;
+  // Calls waiting for one jku's fetch in flight; more get no key at once (401 unknown_kid). Their wait is bounded
+  // by the fetcher's deadline (make_jwks_fetcher).
+  std::size_t max_waiters = 64;
 };
 
 /// Create with std::make_shared: a fetch in flight holds the store alive.

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <stdexcept>
 
 #include "fhir/json.hpp"
 
@@ -19,6 +20,13 @@ namespace {
 using fhir::ProblemKind;
 
 constexpr std::size_t kMaxTokenBytes = 16u << 10;
+
+// The NumericDates a token may carry: from 2000-01-01T00:00:00Z to now + 10 years. `now` itself is clamped to
+// a range far inside int64 so that `now + kLatestAhead` and `date ± skew` cannot overflow.
+constexpr std::int64_t kEarliestDate = 946684800;
+constexpr std::int64_t kLatestAhead = 10 * 366 * 86400;
+constexpr std::int64_t kLatestNow = std::int64_t{1} << 40;
+constexpr std::int64_t kMaxSkew = 86400;
 
 fhir::JsonLimits token_json_limits() {
   fhir::JsonLimits l;
@@ -227,6 +235,8 @@ const char* reason_code(Reason reason) {
       return "replayed";
     case Reason::replay_cache_full:
       return "replay_cache_full";
+    case Reason::replay_store_unavailable:
+      return "replay_store_unavailable";
     case Reason::not_loopback:
       return "unsigned_not_loopback";
     case Reason::not_configured:
@@ -398,10 +408,15 @@ Reason check_claims(const Token& t, const ClaimPolicy& p) {
   // one-element array of it.
   if (t.aud.size() != 1 || t.aud.front() != p.audience) return Reason::wrong_audience;
   if (!t.exp || !t.iat) return Reason::missing_claim;
-  if (*t.exp + p.skew_seconds <= p.now) return Reason::expired;
-  if (t.nbf && *t.nbf - p.skew_seconds > p.now) return Reason::not_yet_valid;
-  if (*t.iat - p.skew_seconds > p.now) return Reason::issued_in_future;
-  if (*t.exp - *t.iat > p.max_lifetime_seconds || *t.exp < *t.iat) return Reason::lifetime_too_long;
+  // Every NumericDate in a sane range before any arithmetic on it: none can overflow below (issue 11 item 4).
+  const std::int64_t now = std::clamp(p.now, kEarliestDate, kLatestNow);
+  const auto sane = [now](std::int64_t date) { return date >= kEarliestDate && date <= now + kLatestAhead; };
+  if (!sane(*t.exp) || !sane(*t.iat) || (t.nbf && !sane(*t.nbf))) return Reason::malformed;
+  const std::int64_t skew = std::clamp<std::int64_t>(p.skew_seconds, 0, kMaxSkew);
+  if (*t.exp + skew <= p.now) return Reason::expired;
+  if (t.nbf && *t.nbf - skew > p.now) return Reason::not_yet_valid;
+  if (*t.iat - skew > p.now) return Reason::issued_in_future;
+  if (*t.exp < *t.iat || *t.exp - *t.iat > p.max_lifetime_seconds) return Reason::lifetime_too_long;
   if (!p.tenants.empty()) {
     if (!t.tenant || std::find(p.tenants.begin(), p.tenants.end(), *t.tenant) == p.tenants.end()) {
       return Reason::tenant_not_allowed;
@@ -445,27 +460,85 @@ Reason verify_signature(const Token& token, const PublicKey& key) {
   return rc == 1 ? Reason::ok : Reason::bad_signature;
 }
 
-Reason ReplayCache::remember(const std::string& iss, const std::string& jti, std::int64_t expires_at,
+namespace {
+
+std::array<unsigned char, 32> sha256(std::string_view a, std::string_view b = {}) {
+  std::array<unsigned char, 32> digest{};
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+  unsigned int len = 0;
+  const unsigned char separator = 0;
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(md.get(), a.data(), a.size()) != 1 || EVP_DigestUpdate(md.get(), &separator, 1) != 1 ||
+      EVP_DigestUpdate(md.get(), b.data(), b.size()) != 1 || EVP_DigestFinal_ex(md.get(), digest.data(), &len) != 1) {
+    throw std::runtime_error("SHA-256 unavailable");
+  }
+  return digest;
+}
+
+std::uint64_t load64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+std::string replay_key(std::string_view iss, std::string_view jti) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto digest = sha256(iss, jti);
+  std::string out;
+  for (std::size_t i = 0; i < 16; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+ReplayCache::ReplayCache(std::size_t capacity_per_issuer)
+    : share_per_shard_(std::max<std::size_t>(1, (capacity_per_issuer + kShards - 1) / kShards)) {}
+
+Reason ReplayCache::remember(std::string_view iss, std::string_view jti, std::int64_t expires_at,
                              std::int64_t now) {
-  std::string key = iss + '\n' + jti;
-  std::lock_guard lock(mutex_);
-  purge(now);
-  if (expiry_.count(key) != 0) return Reason::replayed;
-  if (expiry_.size() >= capacity_) return Reason::replay_cache_full;
-  expiry_.emplace(key, expires_at);
-  by_expiry_.emplace(expires_at, std::move(key));
+  // The issuer is part of the key (a jti is unique per issuer only) and names the share it counts against.
+  const auto digest = sha256(iss, jti);
+  const Key key{load64(digest.data()), load64(digest.data() + 8)};
+  const std::uint64_t issuer = load64(sha256(iss).data());
+  Shard& other = shards_[next_purge_.fetch_add(1, std::memory_order_relaxed) % kShards];
+  if (&other != &shards_[key.hi % kShards]) {
+    std::lock_guard lock(other.mutex);
+    purge(other, now);
+  }
+  Shard& shard = shards_[key.hi % kShards];
+  std::lock_guard lock(shard.mutex);
+  purge(shard, now);
+  if (shard.entries.count(key) != 0) return Reason::replayed;
+  std::size_t& used = shard.per_issuer[issuer];
+  if (used >= share_per_shard_) return Reason::replay_cache_full;
+  ++used;
+  shard.entries.emplace(key, Entry{expires_at, issuer});
+  shard.by_expiry.push(Expiry{expires_at, key});
+  size_.fetch_add(1, std::memory_order_relaxed);
   return Reason::ok;
 }
 
-std::size_t ReplayCache::size() const {
-  std::lock_guard lock(mutex_);
-  return expiry_.size();
+void ReplayCache::purge(std::int64_t now) {
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    purge(shard, now);
+  }
 }
 
-void ReplayCache::purge(std::int64_t now) {
-  while (!by_expiry_.empty() && by_expiry_.begin()->first < now) {
-    expiry_.erase(by_expiry_.begin()->second);
-    by_expiry_.erase(by_expiry_.begin());
+void ReplayCache::purge(Shard& shard, std::int64_t now) {
+  while (!shard.by_expiry.empty() && shard.by_expiry.top().at < now) {
+    const Expiry oldest = shard.by_expiry.top();
+    shard.by_expiry.pop();
+    const auto it = shard.entries.find(oldest.key);
+    if (it == shard.entries.end() || it->second.expires_at != oldest.at) continue;
+    if (auto n = shard.per_issuer.find(it->second.issuer); n != shard.per_issuer.end() && --n->second == 0) {
+      shard.per_issuer.erase(n);
+    }
+    shard.entries.erase(it);
+    size_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 

@@ -3,14 +3,18 @@
 // checks, signatures by the OpenSSL 3 EVP API, public keys from JWKs, and a jti replay cache. Pure: the caller
 // passes the time in; nothing here reads the clock, the network or files.
 
+#include <array>
+#include <atomic>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "fhir/problem.hpp"
@@ -41,6 +45,7 @@ enum class Reason {
   bad_signature,       // the signature does not verify
   replayed,            // jti seen before, within its token's lifetime
   replay_cache_full,   // no room to remember the jti: refused rather than forgotten
+  replay_store_unavailable,  // the shared replay store (auth.replay_store postgres) did not answer: refused
   not_loopback,        // development mode: an unsigned call from a non-loopback address
   not_configured,      // no authenticator configured: every call is refused
 };
@@ -100,6 +105,7 @@ struct ClaimPolicy {
 };
 
 /// Checks aud, exp, nbf, iat, lifetime and tenant (iss is checked by the caller against its allowlist first).
+/// exp, iat and nbf outside 2000-01-01 .. now + 10 years are malformed, refused before any arithmetic.
 Reason check_claims(const Token& token, const ClaimPolicy& policy);
 
 /// Verifies the token's signature with `key` for the token's alg: ES256/ES384 (raw R‖S converted to DER),
@@ -107,21 +113,56 @@ Reason check_claims(const Token& token, const ClaimPolicy& policy);
 /// be used with that alg.
 Reason verify_signature(const Token& token, const PublicKey& key);
 
-/// Remembers each (iss, jti) until its token expires. Bounded: when full of unexpired entries, a new jti is
-/// refused (replay_cache_full) rather than an old one forgotten. Thread-safe.
+/// The replay key of (iss, jti): 32 hex digits of the first 128 bits of SHA-256(iss, 0x00, jti), as the
+/// ReplayCache keys its entries and the shared replay store stores them.
+std::string replay_key(std::string_view iss, std::string_view jti);
+
+/// Remembers each (iss, jti) until its token expires (issue 11 item 5). Entries are fixed-size: a 128-bit hash
+/// (SHA-256, truncated) of iss and jti, the issuer's 64-bit hash and the expiry, in 16 shards each with its own
+/// lock. Each issuer has its own share of `capacity_per_issuer` entries: when an issuer's share is full of
+/// unexpired entries, a new jti of that issuer is refused (replay_cache_full) rather than an old one forgotten,
+/// and other issuers are not affected. Thread-safe.
 class ReplayCache {
  public:
-  explicit ReplayCache(std::size_t capacity) : capacity_(capacity) {}
+  explicit ReplayCache(std::size_t capacity_per_issuer);
   /// ok when first seen (and now remembered until `expires_at`), replayed or replay_cache_full otherwise.
-  Reason remember(const std::string& iss, const std::string& jti, std::int64_t expires_at, std::int64_t now);
-  std::size_t size() const;
+  Reason remember(std::string_view iss, std::string_view jti, std::int64_t expires_at, std::int64_t now);
+  /// Entries remembered, all issuers, counting expired ones not purged yet (each remember() purges its own
+  /// shard and one other in turn, so expired entries go within 16 calls).
+  std::size_t size() const { return size_.load(std::memory_order_relaxed); }
+  /// Forgets every entry expired at `now`, in every shard.
+  void purge(std::int64_t now);
 
  private:
-  void purge(std::int64_t now);
-  std::size_t capacity_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::int64_t> expiry_;          // iss + '\n' + jti → exp
-  std::multimap<std::int64_t, std::string> by_expiry_;  // exp → key
+  struct Key {
+    std::uint64_t hi = 0, lo = 0;
+    bool operator==(const Key& o) const { return hi == o.hi && lo == o.lo; }
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const { return static_cast<std::size_t>(k.lo); }
+  };
+  struct Entry {
+    std::int64_t expires_at;
+    std::uint64_t issuer;
+  };
+  struct Expiry {
+    std::int64_t at;
+    Key key;
+    bool operator>(const Expiry& o) const { return at > o.at; }
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<Key, Entry, KeyHash> entries;
+    std::priority_queue<Expiry, std::vector<Expiry>, std::greater<Expiry>> by_expiry;
+    std::unordered_map<std::uint64_t, std::size_t> per_issuer;  // entries of each issuer in this shard
+  };
+  static constexpr std::size_t kShards = 16;
+  void purge(Shard& shard, std::int64_t now);
+
+  std::size_t share_per_shard_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> size_{0};
+  std::atomic<std::size_t> next_purge_{0};
 };
 
 }  // namespace nmo::service::auth::jwt

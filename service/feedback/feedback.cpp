@@ -28,6 +28,33 @@ bool digits(std::string_view t, std::size_t pos, std::size_t n) {
   return true;
 }
 
+// Issue 11 item 9: feedback text is refused when it holds NUL or another control character (C0 or DEL); a
+// comment may keep tabs and line breaks. PostgreSQL text cannot hold NUL, and the report and logs are text.
+bool has_control_character(std::string_view text, bool multiline) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (multiline && (c == '\t' || c == '\n' || c == '\r')) continue;
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+std::optional<Problem> control_character_problem(const FeedbackEntry& e, const std::string& path) {
+  const auto bad = [](const std::string& p) { return invalid(p, p + " must not contain control characters"); };
+  if (has_control_character(e.card, false)) return bad(path + ".card");
+  for (std::size_t i = 0; i < e.accepted_suggestions.size(); ++i) {
+    if (has_control_character(e.accepted_suggestions[i], false)) {
+      return bad(fhir::path_index(path + ".acceptedSuggestions", i) + ".id");
+    }
+  }
+  const std::string reason = path + ".overrideReason";
+  if (has_control_character(e.override_system, false)) return bad(reason + ".reason.system");
+  if (has_control_character(e.override_code, false)) return bad(reason + ".reason.code");
+  if (has_control_character(e.override_display, false)) return bad(reason + ".reason.display");
+  if (has_control_character(e.user_comment, true)) return bad(reason + ".userComment");
+  return std::nullopt;
+}
+
 // Reads an optional string member into `out`; a non-string is a Problem.
 std::optional<Problem> optional_string(const rapidjson::Value& obj, const char* name, const std::string& path,
                                        std::string& out) {
@@ -92,7 +119,7 @@ std::optional<Problem> read_entry(const rapidjson::Value& e, const std::string& 
     return invalid(ts_path, ts_path + " must be an RFC 3339 date-time");
   }
   out.outcome_timestamp = str(*ts);
-  return std::nullopt;
+  return control_character_problem(out, path);
 }
 
 }  // namespace

@@ -14,18 +14,34 @@
 namespace nmo::service::feedback {
 namespace {
 
+// Suggestion ids in one column: separated by ',', with ',' and '\\' inside an id escaped by '\\' (issue 11 item
+// 9: ids with commas round-trip). Rows written before the escape had no '\\' and read back the same.
 std::string join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+  for (const auto& item : items) {
+    if (&item != &items.front()) out += ',';
+    for (const char c : item) {
+      if (c == ',' || c == '\\') out += '\\';
+      out += c;
+    }
+  }
   return out;
 }
 
 std::vector<std::string> split(const std::string& text) {
   std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) out.push_back(item);
+  std::string item;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      item += text[++i];
+    } else if (text[i] == ',') {
+      out.push_back(std::move(item));
+      item.clear();
+    } else {
+      item += text[i];
+    }
   }
+  if (!text.empty()) out.push_back(std::move(item));
   return out;
 }
 
@@ -107,7 +123,8 @@ class SqliteStore final : public FeedbackStore {
         const auto values = values_of(r);
         sqlite3_reset(stmt);
         for (int i = 0; i < kColumnCount; ++i) {
-          sqlite3_bind_text(stmt, i + 1, values[static_cast<std::size_t>(i)].c_str(), -1, SQLITE_TRANSIENT);
+          const std::string& value = values[static_cast<std::size_t>(i)];
+          sqlite3_bind_text(stmt, i + 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
         }
         if (sqlite3_step(stmt) != SQLITE_DONE) {
           const std::string message = sqlite3_errmsg(db_);
@@ -134,7 +151,8 @@ class SqliteStore final : public FeedbackStore {
       std::vector<std::string> v;
       for (int i = 0; i < kColumnCount; ++i) {
         const unsigned char* text = sqlite3_column_text(stmt, i);
-        v.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+        const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt, i));
+        v.emplace_back(text != nullptr ? std::string(reinterpret_cast<const char*>(text), size) : std::string());
       }
       out.push_back(record_of(v));
     }

@@ -97,7 +97,7 @@ std::int64_t now_seconds() {
 
 }  // namespace
 
-Router::Router(const Runtime& runtime) : runtime_(runtime) {}
+Router::Router(const Runtime& runtime, Listener listener) : runtime_(runtime), listener_(listener) {}
 
 void Router::add_cors(const HttpRequest& request, HttpResponse& response) const {
   const auto& allowed = runtime_.config.cors_allowed_origins;
@@ -115,7 +115,11 @@ void Router::add_cors(const HttpRequest& request, HttpResponse& response) const 
 
 HttpResponse Router::route(const HttpRequest& request, RequestInfo& info,
                            std::optional<PendingCall>& pending) const {
-  const Match m = match(request.target);
+  Match m = match(request.target);
+  // /metrics only on the admin listener (it is an authentication oracle otherwise: failures by reason), and
+  // only health and metrics there.
+  const bool admin_route = m.route == Route::healthz || m.route == Route::readyz || m.route == Route::metrics;
+  if (listener_ == Listener::admin ? !admin_route : m.route == Route::metrics) m = Match{};
   info.route = route_name(m.route);
   if (m.route == Route::none) return error_response(ProblemKind::not_found, "no such resource");
 
@@ -240,11 +244,33 @@ HttpResponse Router::feedback(const std::string& service_id, const HttpRequest& 
   return r;
 }
 
+bool Router::host_allowed(std::string_view host) const {
+  if (host.empty()) return true;  // HTTP/1.0 only (the transport refuses HTTP/1.1 without Host); browsers send one
+  std::string_view name = host;
+  std::string_view port;
+  if (const auto colon = host.rfind(':'); colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+    name = host.substr(0, colon);
+    port = host.substr(colon + 1);
+  }
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower != "localhost" && lower != "127.0.0.1" && lower != "[::1]") return false;
+  return port.empty() || port == std::to_string(port_.load());
+}
+
 void Router::handle(HttpRequest request, Responder done) const {
-  const Route route = match(request.target).route;
-  const bool needs_auth =
-      request.method != "OPTIONS" && (route == Route::discovery || route == Route::service || route == Route::feedback);
-  if (!needs_auth) {
+  // Development mode trusts loopback callers, so a page that rebinds its own name to 127.0.0.1 must not be able
+  // to call: its Host names it (RFC 9110 §15.5.20: 421 Misdirected Request).
+  if (listener_ == Listener::public_api && runtime_.config.auth.mode == "development" &&
+      !host_allowed(request.header("host"))) {
+    HttpResponse r = error_response(ProblemKind::invalid, "this service answers to localhost only");
+    r.status = 421;
+    RequestInfo info;
+    info.route = route_name(match(request.target).route);
+    done(complete(request, std::move(r), info, "refused", std::chrono::steady_clock::now()));
+    return;
+  }
+  if (!needs_auth(request)) {
     dispatch(std::move(request), "", std::move(done));
     return;
   }
@@ -252,26 +278,64 @@ void Router::handle(HttpRequest request, Responder done) const {
     done(refuse(request, auth::jwt::reason_code(auth::jwt::Reason::not_configured)));
     return;
   }
+  // Authenticated on its headers already (check_head): never twice, or the jti would count as replayed.
+  if (request.grant) {
+    const auto outcome = std::static_pointer_cast<const auth::AuthOutcome>(request.grant);
+    authenticated(std::move(request), *outcome, std::move(done));
+    return;
+  }
   auto shared = std::make_shared<HttpRequest>(std::move(request));
-  const std::string_view target = shared->target;
-  const auth::Credentials credentials{shared->header("authorization"), shared->remote_is_loopback,
-                                      target.substr(0, target.find('?'))};
-  runtime_.authenticator->authenticate(credentials, [this, shared, done = std::move(done)](auth::AuthOutcome outcome) {
-    if (!outcome.ok()) {
-      done(refuse(*shared, auth::jwt::reason_code(outcome.reason)));
-      return;
+  runtime_.authenticator->authenticate(credentials(*shared),
+                                       [this, shared, done = std::move(done)](auth::AuthOutcome outcome) {
+                                         authenticated(std::move(*shared), outcome, done);
+                                       });
+}
+
+bool Router::needs_auth(const HttpRequest& request) const {
+  const Route route = match(request.target).route;
+  return listener_ == Listener::public_api && request.method != "OPTIONS" &&
+         (route == Route::discovery || route == Route::service || route == Route::feedback);
+}
+
+auth::Credentials Router::credentials(const HttpRequest& request) const {
+  const std::string_view target = request.target;
+  return {request.header("authorization"), request.remote_is_loopback, target.substr(0, target.find('?'))};
+}
+
+void Router::check_head(const HttpRequest& head, std::function<void(HeadDecision)> done) const {
+  // Required mode only: a development-mode refusal would also answer before the 421 Host check of handle().
+  if (!needs_auth(head) || !runtime_.authenticator ||
+      runtime_.authenticator->options().mode != auth::AuthMode::required) {
+    done({});
+    return;
+  }
+  auto held = std::make_shared<HttpRequest>(head);  // outlives an asynchronous jku fetch
+  runtime_.authenticator->authenticate(credentials(*held), [this, held, done = std::move(done)](auth::AuthOutcome o) {
+    HeadDecision decision;
+    if (o.ok()) {
+      decision.grant = std::make_shared<const auth::AuthOutcome>(std::move(o));
+    } else {
+      decision.refusal = refuse(*held, auth::jwt::reason_code(o.reason));
     }
-    // Once a minute at most, with the number of such calls since the last line (issue 14).
-    static ops::log::Every unsigned_warning(std::chrono::minutes(1));
-    std::int64_t calls = 0;
-    if (outcome.unsigned_call && unsigned_warning.due(std::chrono::steady_clock::now(), calls)) {
-      ops::log::write(ops::log::Level::warn, "unsigned_call",
-                 {{"route", route_name(match(shared->target).route)},
-                  {"message", "development mode: accepted a call without a JWT from loopback"},
-                  {"count", calls}});
-    }
-    dispatch(std::move(*shared), outcome.unsigned_call ? "unsigned" : "jwt", done);
+    done(std::move(decision));
   });
+}
+
+void Router::authenticated(HttpRequest request, const auth::AuthOutcome& outcome, Responder done) const {
+  if (!outcome.ok()) {
+    done(refuse(request, auth::jwt::reason_code(outcome.reason)));
+    return;
+  }
+  // Once a minute at most, with the number of such calls since the last line.
+  static ops::log::Every unsigned_warning(std::chrono::minutes(1));
+  std::int64_t calls = 0;
+  if (outcome.unsigned_call && unsigned_warning.due(std::chrono::steady_clock::now(), calls)) {
+    ops::log::write(ops::log::Level::warn, "unsigned_call",
+                    {{"route", route_name(match(request.target).route)},
+                     {"message", "development mode: accepted a call without a JWT from loopback"},
+                     {"count", calls}});
+  }
+  dispatch(std::move(request), outcome.unsigned_call ? "unsigned" : "jwt", std::move(done));
 }
 
 HttpResponse Router::refuse(const HttpRequest& request, const char* reason) const {

@@ -14,6 +14,9 @@
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <condition_variable>
@@ -54,7 +57,12 @@ struct Shared {
   std::atomic<bool> stopping{false};
   std::mutex mutex;
   std::condition_variable drained;
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // until destroyed: what stop() drains
+  // Connections counted against the caps: from admission until closed (a client that went away while its
+  // request was still being answered no longer counts, though its session lives until the answer comes).
+  std::size_t open = 0;
+  std::unordered_map<std::string, std::size_t> per_address;
+  std::atomic<std::size_t> buffered_body_bytes{0};  // reserved by the requests whose bodies are being read
 
   Shared(TransportOptions o, const Handler& h) : options(std::move(o)), handler(h) {}
 };
@@ -91,6 +99,8 @@ class Session final : public SessionBase {
   }
 
   ~Session() override {
+    release_slot();
+    release_body();
     std::lock_guard lock(shared_->mutex);
     shared_->sessions.erase(this);
     if (shared_->sessions.empty()) shared_->drained.notify_all();
@@ -169,16 +179,62 @@ class Session final : public SessionBase {
     }
     if (ec) return reject(400, "malformed HTTP request");
     const auto& req = parser_->get();
-    if (const auto length = parser_->content_length(); length && *length > opt().max_body_bytes) {
-      return reject(413, "request body too large");
+    if (const char* problem = framing_problem(req)) return reject(400, problem);
+    // The request as its headers say, taken now: chunked trailers, merged into the fields by Beast's parser,
+    // are ignored for every purpose (RFC 9112 §7.1.2: "a recipient MUST NOT merge a trailer field into the header
+    // section unless ... explicitly permitted"; none is).
+    head_ = make_request(false);
+    keep_alive_ = req.keep_alive();
+    const auto length = parser_->content_length();
+    if (length && *length > opt().max_body_bytes) return reject(413, "request body too large");
+    // The memory all bodies being read may take together (issue 11 item 2): reserved up front, by the declared
+    // length (a chunked body: the most it may be), released once the request is answered.
+    if (!reserve_body(length ? static_cast<std::size_t>(*length) : req.chunked() ? opt().max_body_bytes : 0)) {
+      return reject(503, "too many request bodies in progress; retry later");
     }
+    const bool expect_continue = req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue");
+    // The handler looks at the headers first (authentication): a refused request is answered without its body.
+    awaiting_response_ = true;
+    watch_peer();
+    shared_->handler.check_head(head_, [self = self_ptr(), expect_continue](HeadDecision decision) {
+      net::dispatch(self->stream_.get_executor(), [self, expect_continue, decision = std::move(decision)]() mutable {
+        self->on_head_checked(std::move(decision), expect_continue);
+      });
+    });
+  }
+
+  void on_head_checked(HeadDecision decision, bool expect_continue) {
+    awaiting_response_ = false;
+    if (closed_) return;
+    if (decision.refusal) {
+      closing_ = true;
+      return enqueue(to_beast(std::move(*decision.refusal), parser_->get().version(), false));
+    }
+    head_.grant = std::move(decision.grant);
     // RFC 9110 §10.1.1: a client sending "Expect: 100-continue" may wait for 100 before the body. The interim
     // response must not interleave with a response still being written, so it waits for the queue to drain.
-    if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
+    if (expect_continue) {
       continue_pending_ = true;
       if (!writing_) send_continue();
     }
     read_body();
+  }
+
+  bool reserve_body(std::size_t bytes) {
+    if (bytes == 0) return true;
+    const std::size_t before = shared_->buffered_body_bytes.fetch_add(bytes);
+    if (before + bytes > opt().max_buffered_body_bytes) {
+      shared_->buffered_body_bytes.fetch_sub(bytes);
+      return false;
+    }
+    reserved_body_ = bytes;
+    return true;
+  }
+
+  void release_body() {
+    if (reserved_body_ == 0) return;
+    shared_->buffered_body_bytes.fetch_sub(reserved_body_);
+    reserved_body_ = 0;
   }
 
   void send_continue() {
@@ -203,6 +259,28 @@ class Session final : public SessionBase {
     });
   }
 
+  // RFC 9112: the framing this service accepts. Transfer-Encoding only as exactly `chunked` (§6.1: anything
+  // else cannot be framed by a server that decodes no other coding, and a body left unread would run as a second
+  // request); exactly one Host in HTTP/1.1 (§3.2), at most one in HTTP/1.0. Beast has refused CL with TE and two
+  // differing Content-Lengths already.
+  static const char* framing_problem(const http::request<http::string_body>& req) {
+    std::size_t hosts = 0;
+    std::size_t codings = 0;
+    for (const auto& field : req) {
+      if (field.name() == http::field::host) ++hosts;
+      if (field.name() == http::field::transfer_encoding) {
+        ++codings;
+        beast::string_view value = field.value();
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+        if (!beast::iequals(value, "chunked")) return "unsupported Transfer-Encoding";
+      }
+    }
+    if (codings > 1) return "unsupported Transfer-Encoding";
+    if (hosts > 1 || (hosts == 0 && req.version() >= 11)) return "exactly one Host header is required";
+    return nullptr;
+  }
+
   HttpRequest make_request(bool with_body) {
     auto& req = parser_->get();
     HttpRequest r;
@@ -222,18 +300,44 @@ class Session final : public SessionBase {
   void process() {
     ++requests_;
     continue_pending_ = false;  // the body is here: no interim response is due any more
-    const bool keep_alive = parser_->get().keep_alive();
+    const bool keep_alive = keep_alive_;
     const unsigned version = parser_->get().version();
+    HttpRequest request = std::move(head_);
+    request.body = std::move(parser_->get().body());
+    awaiting_response_ = true;
+    watch_peer();
     // The Handler may answer later from another thread; the answer comes back to this connection's strand.
     // Nothing more is read from the connection until then, so responses keep the order of the requests.
-    shared_->handler.handle(make_request(true), [self = self_ptr(), keep_alive, version](HttpResponse r) {
+    shared_->handler.handle(std::move(request), [self = self_ptr(), keep_alive, version](HttpResponse r) {
       net::post(self->stream_.get_executor(), [self, keep_alive, version, r = std::move(r)]() mutable {
         self->on_response(std::move(r), keep_alive, version);
       });
     });
   }
 
+  // While the handler looks at a request (its headers, or the whole of it) nothing is read, so a client that
+  // disconnects would hold its connection slot until the answer (issue 11 item 1: for ever, behind a wedged jku
+  // fetch). Watch the socket: end of stream or an error closes the connection and frees its slot at once. Bytes
+  // that arrive (the body, a pipelined request, TLS records) are left for later, and the watch ends.
+  void watch_peer() {
+    lowest().socket().async_wait(tcp::socket::wait_read, [self = self_ptr()](beast::error_code ec) {
+      if (ec || !self->awaiting_response_ || self->closed_) return;
+      char byte = 0;
+      const auto n = ::recv(self->lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        ops::log::write(ops::log::Level::info, "client_gone", {{"while", "awaiting the response"}});
+        self->closing_ = true;
+        self->close();
+      } else if (n < 0) {
+        self->watch_peer();
+      }
+    });
+  }
+
   void on_response(HttpResponse response, bool keep_alive, unsigned version) {
+    awaiting_response_ = false;
+    release_body();
+    if (closed_) return;
     const bool close_after = !keep_alive || requests_ >= opt().max_requests_per_connection || shared_->stopping.load();
     enqueue(to_beast(std::move(response), version, !close_after));
     if (close_after) {
@@ -321,6 +425,19 @@ class Session final : public SessionBase {
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     lowest().socket().close(ec);
+    release_slot();
+    release_body();
+  }
+
+  // This connection no longer counts against the connection caps.
+  void release_slot() {
+    if (!counted_) return;
+    counted_ = false;
+    std::lock_guard lock(shared_->mutex);
+    --shared_->open;
+    if (auto it = shared_->per_address.find(remote_address_); it != shared_->per_address.end() && --it->second == 0) {
+      shared_->per_address.erase(it);
+    }
   }
 
   std::shared_ptr<ssl::context> tls_;  // kept alive for this connection across certificate reloads
@@ -328,6 +445,8 @@ class Session final : public SessionBase {
   std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest head_;  // the request line and headers of the request being read, taken before any trailer
+  bool keep_alive_ = true;
   std::deque<std::shared_ptr<Response>> queue_;
   std::string remote_address_;
   bool loopback_ = false;
@@ -340,6 +459,9 @@ class Session final : public SessionBase {
   bool idle_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  bool awaiting_response_ = false;
+  bool counted_ = true;  // admit() counted this connection in Shared::open and per_address
+  std::size_t reserved_body_ = 0;  // of Shared::buffered_body_bytes
   std::size_t requests_ = 0;
 };
 
@@ -357,6 +479,10 @@ std::shared_ptr<ssl::context> make_tls_context(const TransportOptions& o) {
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                              SSL_OP_NO_TICKET);
+  // No resumption at all (issue 11 item 11): no TLS 1.3 tickets and no session cache, so there is no ticket key
+  // to rotate and no session state to bound; a full handshake costs one ECDHE and one signature.
+  SSL_CTX_set_num_tickets(c, 0);
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   if (SSL_CTX_set_cipher_list(c, kTls12Ciphers) != 1) throw std::runtime_error("TLS cipher list refused");
   if (SSL_CTX_use_certificate_chain_file(c, o.tls_certificate_file.c_str()) != 1) {
     throw std::runtime_error("cannot load the TLS certificate chain " + o.tls_certificate_file);
@@ -471,12 +597,25 @@ class BeastTransport final : public Transport {
   }
 
   void admit(tcp::socket socket) {
-    bool over = false;
+    beast::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string address = ec ? std::string() : remote.address().to_string();
+    const char* over = nullptr;
     {
+      const auto& o = shared_->options;
       std::lock_guard lock(shared_->mutex);
-      over = shared_->sessions.size() >= shared_->options.max_connections;
+      const auto it = shared_->per_address.find(address);
+      if (shared_->open >= o.max_connections) {
+        over = "too many connections";
+      } else if (o.max_connections_per_address != 0 && it != shared_->per_address.end() &&
+                 it->second >= o.max_connections_per_address) {
+        over = "too many connections from this address";
+      } else {
+        ++shared_->open;
+        ++shared_->per_address[address];
+      }
     }
-    if (over) return reject_busy(std::move(socket));
+    if (over != nullptr) return reject_busy(std::move(socket), over);
     std::shared_ptr<SessionBase> session;
     std::shared_ptr<ssl::context> tls = current_tls();
     if (tls) {
@@ -492,9 +631,9 @@ class BeastTransport final : public Transport {
   }
 
   // Over the connection cap: a short 503 and close, never queued.
-  void reject_busy(tcp::socket socket) {
+  void reject_busy(tcp::socket socket, const char* why) {
     HttpRequest none;
-    auto res = to_beast(shared_->handler.transport_error(503, "too many connections", none), 11, false);
+    auto res = to_beast(shared_->handler.transport_error(503, why, none), 11, false);
     std::ostringstream out;
     out << *res;
     auto data = std::make_shared<std::string>(out.str());

@@ -133,6 +133,7 @@ std::atomic<std::uint64_t> g_quiet_fail_open{0};
 std::atomic<std::uint64_t> g_feedback_store_errors{0};
 std::atomic<int> g_quiet_store_up{0};
 Family<32> g_foreign;              // key
+std::atomic<std::int64_t> g_replay_entries{0};
 
 const char* stage_name(Stage stage) {
   switch (stage) {
@@ -214,6 +215,7 @@ void set_quiet_store_up(bool up) { g_quiet_store_up.store(up ? 1 : 0, std::memor
 void record_foreign_resources(std::string_view key, std::uint64_t count) {
   g_foreign.add(labels({{"key", key}}), count);
 }
+void set_replay_cache_entries(std::int64_t entries) { g_replay_entries.store(entries, std::memory_order_relaxed); }
 
 std::string render() {
   std::string out;
@@ -251,6 +253,9 @@ std::string render() {
   render_counter(out, "nmo_foreign_resources_total",
                  "Resources dropped because they belong to another patient than context.patientId, by prefetch key.",
                  g_foreign);
+  out += "# HELP nmo_auth_replay_cache_entries jti values remembered against replay, all issuers.\n";
+  out += "# TYPE nmo_auth_replay_cache_entries gauge\n";
+  out += "nmo_auth_replay_cache_entries " + std::to_string(g_replay_entries.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP nmo_metrics_dropped_total Observations not recorded because a metric family was full.\n";
   out += "# TYPE nmo_metrics_dropped_total counter\n";
   out += "nmo_metrics_dropped_total " + std::to_string(g_dropped.load(std::memory_order_relaxed)) + "\n";

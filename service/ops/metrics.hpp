@@ -57,6 +57,8 @@ void set_quiet_store_up(bool up);
 /// Resources dropped from one prefetch or fetched key because they belong to another patient than
 /// context.patientId: nmo_foreign_resources_total{key} (key: the service's prefetch key).
 void record_foreign_resources(std::string_view key, std::uint64_t count);
+/// The jti replay cache's entries now (a gauge, nmo_auth_replay_cache_entries).
+void set_replay_cache_entries(std::int64_t entries);
 
 /// Every metric in the Prometheus text format, with HELP and TYPE lines.
 std::string render();

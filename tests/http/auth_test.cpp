@@ -9,10 +9,12 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <thread>
 
 #include "tests/http/http_checks.hpp"
 #include "tests/http/server_process.hpp"
+#include "tests/support/postgres_server.hpp"
 #include "tests/support/test_keys.hpp"
 
 using namespace nmo::test;
@@ -105,7 +107,7 @@ std::string forge(const std::string& header, const std::string& payload_json, co
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(auth, ProductionServer)
+BOOST_FIXTURE_TEST_SUITE(auth, ProductionServer, *boost::unit_test::enable_if<!kCpprest>())
 
 BOOST_AUTO_TEST_CASE(valid_es384_token_is_accepted_on_discovery_service_and_feedback) {
   BOOST_CHECK_EQUAL(call(ec_key().token(spec("/cds-services")), "/cds-services").status, 200);
@@ -207,6 +209,52 @@ BOOST_AUTO_TEST_CASE(malformed_tokens_are_refused) {
   HttpRequest basic = get("/cds-services");
   basic.headers.emplace_back("Authorization", "Basic dXNlcjpwYXNz");
   BOOST_CHECK_EQUAL(exchange(server.port(), basic).status, 401);
+}
+
+// Issue 11 item 2: authentication needs only the headers; 64 stalled unauthenticated 8 MiB uploads pinned 513 MiB.
+BOOST_AUTO_TEST_CASE(an_unauthenticated_upload_is_refused_on_its_headers_without_reading_the_body) {
+  for (const std::string& auth : {std::string(), std::string("Authorization: Bearer x.y.z\r\n")}) {
+    auto c = ClientConnection::open(server.port());
+    BOOST_REQUIRE(c.send("POST " + std::string(kService) +
+                         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + auth +
+                         "Content-Length: 8000000\r\n\r\n{\"hook\":"));
+    // The body never comes: the 401 is answered on the headers alone.
+    const auto r = c.try_read_response(std::chrono::seconds(8));
+    BOOST_REQUIRE_MESSAGE(r.has_value(), "no answer before the body was sent");
+    BOOST_CHECK_EQUAL(r->status, 401);
+  }
+  // Expect: 100-continue: no 100 for an unauthenticated call, the 401 instead.
+  auto c = ClientConnection::open(server.port());
+  BOOST_REQUIRE(c.send("POST " + std::string(kService) +
+                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                       "Expect: 100-continue\r\nContent-Length: 1000\r\n\r\n"));
+  const auto r = c.try_read_response(std::chrono::seconds(8));
+  BOOST_REQUIRE(r.has_value());
+  BOOST_CHECK_EQUAL(r->status, 401);
+  // An authenticated call is verified once (its jti is not taken for a replay of itself).
+  BOOST_CHECK_EQUAL(call(ec_key().token(spec(kService))).status, 200);
+}
+
+// Issue 11 item 8: a token sent only in a chunked trailer authenticated.
+BOOST_AUTO_TEST_CASE(a_token_in_a_chunked_trailer_does_not_authenticate,
+                     *boost::unit_test::enable_if<kHasConnectionPolicy>()) {
+  const std::string body = patient_view_body();
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", body.size());
+  const std::string head = "POST " + std::string(kService) +
+                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n";
+  const std::string trailer = "Authorization: Bearer " + ec_key().token(spec(kService)) + "\r\n\r\n";
+  auto c = ClientConnection::open(server.port());
+  BOOST_REQUIRE(c.send(head + size + body + "\r\n0\r\n" + trailer));
+  BOOST_CHECK_EQUAL(c.read_response().status, 401);
+  // The same token in the headers is accepted (so the 401 above was the trailer's doing).
+  auto c2 = ClientConnection::open(server.port());
+  BOOST_REQUIRE(c2.send("POST " + std::string(kService) +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        "Authorization: Bearer " + ec_key().token(spec(kService)) +
+                        "\r\nTransfer-Encoding: chunked\r\n\r\n" + size + body + "\r\n0\r\n\r\n"));
+  BOOST_CHECK_EQUAL(c2.read_response().status, 200);
 }
 
 BOOST_AUTO_TEST_CASE(preflight_and_health_need_no_token) {
@@ -335,9 +383,100 @@ class JwksServer {
   std::thread thread_;
 };
 
+// A TCP listener on 127.0.0.1 that never accepts: connections complete in the kernel, then nothing is said.
+struct SilentJkuServer {
+  int fd = -1;
+  std::uint16_t port = 0;
+  SilentJkuServer() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(fd, 64) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~SilentJkuServer() { ::close(fd); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/jwks.json"; }
+};
+
+struct SilentJkuProduction {
+  SilentJkuServer silent;
+  TempDir dir;
+  ServerConfig config() const {
+    dir.write("keys.json", jwks({ec_key().jwk()}));
+    ServerConfig c;
+    c.config_file = source_dir() + "/config/production.json";
+    (void)dir.write("issuers.json", R"({"issuers":[{"iss":")" + kIss + R"(","jwks_file":"keys.json","jku":[")" +
+                                        silent.url() + R"("]}]})");
+    return c;
+  }
+  std::vector<std::string> env(const std::string& fetch_timeout_ms, const std::string& max_connections) const {
+    auto e = production_env(dir);
+    e.push_back("NMO_AUTH_JWKS_FETCH_TIMEOUT_MS=" + fetch_timeout_ms);
+    e.push_back("NMO_LIMITS_MAX_CONNECTIONS=" + max_connections);
+    return e;
+  }
+  std::string keyless_token() const {
+    auto s = spec(kService);
+    s.kid = "made-up-kid-" + std::to_string(jti_counter);
+    s.jku = silent.url();
+    return ec_key().token(s);
+  }
+};
+
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(auth_jku)
+BOOST_AUTO_TEST_SUITE(auth_jku, *boost::unit_test::enable_if<!kCpprest>())
+
+// Issue 11 item 1: a jku server that accepted and stayed silent wedged the fetch for ever; 24 key-less requests
+// filled max_connections and /healthz answered 503 until restart.
+BOOST_AUTO_TEST_CASE(a_silent_jku_server_gives_401_at_the_fetch_deadline_and_wedges_nothing) {
+  SilentJkuProduction f;
+  ServerProcess server(f.config(), f.env("300", "16"));
+  std::vector<ClientConnection> waiting;
+  for (int i = 0; i < 12; ++i) {
+    waiting.push_back(ClientConnection::open(server.port()));
+    BOOST_REQUIRE(waiting.back().send(
+        with_token(post_json(kService, patient_view_body()), f.keyless_token()).serialize()));
+  }
+  for (auto& c : waiting) BOOST_CHECK_EQUAL(c.read_response().status, 401);
+  // The failure is remembered for the refetch interval: the next key-less call is refused at once.
+  BOOST_CHECK_EQUAL(exchange(server.port(), with_token(post_json(kService, patient_view_body()), f.keyless_token()))
+                        .status,
+                    401);
+  BOOST_CHECK_EQUAL(exchange(server.port(), get("/healthz")).status, 200);
+  // A token with a known key still works.
+  BOOST_CHECK_EQUAL(
+      exchange(server.port(), with_token(post_json(kService, patient_view_body()), ec_key().token(spec(kService))))
+          .status,
+      200);
+}
+
+// Issue 11 item 1: a client that disconnects while its call waits for a jku fetch frees its connection slot at
+// once (the fetch deadline here is far longer than the test waits).
+BOOST_AUTO_TEST_CASE(a_client_that_disconnects_while_waiting_for_a_jku_frees_its_slot,
+                     *boost::unit_test::enable_if<kHasConnectionPolicy>()) {
+  SilentJkuProduction f;
+  ServerProcess server(f.config(), f.env("60000", "4"));
+  {
+    std::vector<ClientConnection> waiting;
+    for (int i = 0; i < 4; ++i) {
+      waiting.push_back(ClientConnection::open(server.port()));
+      BOOST_REQUIRE(waiting.back().send(
+          with_token(post_json(kService, patient_view_body()), f.keyless_token()).serialize()));
+    }
+    for (auto& c : waiting) BOOST_CHECK(!c.readable(std::chrono::milliseconds(200)));  // still waiting
+  }  // all four disconnect
+  bool answered = false;
+  for (int attempt = 0; attempt < 50 && !answered; ++attempt) {
+    answered = exchange(server.port(), get("/healthz")).status == 200;
+    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  BOOST_CHECK_MESSAGE(answered, "the connection slots of the disconnected clients were not freed");
+}
 
 BOOST_AUTO_TEST_CASE(keys_are_fetched_from_an_allowlisted_jku_and_cached) {
   JwksServer jwks_server(jwks({ec_key().jwk()}));
@@ -362,6 +501,87 @@ BOOST_AUTO_TEST_CASE(keys_are_fetched_from_an_allowlisted_jku_and_cached) {
       exchange(server.port(), with_token(post_json(kService, patient_view_body()), ec_key().token(spec(kService))))
           .status,
       401);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 11 item 5: one issuer filling the replay cache locked out every other issuer.
+BOOST_AUTO_TEST_SUITE(auth_replay_share, *boost::unit_test::enable_if<!kCpprest>())
+
+BOOST_AUTO_TEST_CASE(an_issuer_filling_its_replay_share_locks_out_only_itself) {
+  const std::string other = "https://other-ehr.test";
+  TempDir dir;
+  dir.write("keys.json", jwks({ec_key().jwk()}));
+  ServerConfig c;
+  c.config_file = source_dir() + "/config/production.json";
+  dir.write("issuers.json", R"({"issuers":[{"iss":")" + kIss + R"(","jwks_file":"keys.json"},{"iss":")" + other +
+                                R"(","jwks_file":"keys.json"}]})");
+  auto env = production_env(dir);
+  env.push_back("NMO_AUTH_REPLAY_CACHE_ENTRIES=16");
+  ServerProcess server(c, env);
+  const auto call = [&server](const std::string& iss) {
+    auto s = spec(kService);
+    s.iss = iss;
+    return exchange(server.port(), with_token(post_json(kService, patient_view_body()), ec_key().token(s))).status;
+  };
+  int accepted = 0;
+  int status = 200;
+  for (int i = 0; i < 200 && status == 200; ++i) {
+    status = call(kIss);
+    if (status == 200) ++accepted;
+  }
+  BOOST_TEST(status == 401);  // the flooding issuer's share is full...
+  BOOST_TEST(accepted >= 1);
+  BOOST_TEST(call(other) == 200);  // ...and the other issuer is served
+  const auto metrics = exchange(server.admin_port(), get("/metrics"));
+  BOOST_TEST(metrics.body.find("nmo_auth_replay_cache_entries " + std::to_string(accepted + 1)) != std::string::npos);
+  server.send_signal(SIGTERM);
+  BOOST_REQUIRE(server.wait_exit(std::chrono::seconds(15)).has_value());
+  BOOST_TEST(server.output().find("\"reason\":\"replay_cache_full\"") != std::string::npos);
+}
+
+// Issue 11 item 5, several replicas: the prod overlay runs 2-10 replicas; a jti replayed on another replica went
+// unnoticed. With auth.replay_store postgres it is refused there too.
+BOOST_AUTO_TEST_CASE(a_jti_replayed_on_another_replica_is_refused_with_the_postgres_replay_store) {
+  PostgresServer* pg = shared_postgres();
+  if (pg == nullptr) {
+    BOOST_TEST_MESSAGE("SKIPPED: PostgreSQL server binaries not installed");
+    return;
+  }
+  const std::string url = pg->create_database("replay_replicas");
+  TempDir dir;
+  ServerConfig c = production(dir);
+  auto env = production_env(dir);
+  env.insert(env.end(), {"NMO_FEEDBACK_STORE=postgres", "NMO_FEEDBACK_POSTGRES_URL=" + url,
+                         "NMO_AUTH_REPLAY_STORE=postgres"});
+  ServerProcess one(c, env);
+  ServerProcess two(c, env);
+  const std::string token = ec_key().token(spec(kService));
+  BOOST_CHECK_EQUAL(exchange(one.port(), with_token(post_json(kService, patient_view_body()), token)).status, 200);
+  BOOST_CHECK_EQUAL(exchange(two.port(), with_token(post_json(kService, patient_view_body()), token)).status, 401);
+  const std::string fresh = ec_key().token(spec(kService));
+  BOOST_CHECK_EQUAL(exchange(two.port(), with_token(post_json(kService, patient_view_body()), fresh)).status, 200);
+  BOOST_CHECK_EQUAL(exchange(one.port(), with_token(post_json(kService, patient_view_body()), fresh)).status, 401);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 11 item 11: the cpprest build cannot enforce the edge rules, so it refuses auth.mode required.
+BOOST_AUTO_TEST_SUITE(auth_transport)
+
+BOOST_AUTO_TEST_CASE(the_cpprest_build_refuses_auth_mode_required_and_beast_serves_it) {
+  TempDir dir;
+  ServerConfig c = production(dir);
+  auto env = production_env(dir);
+  env.push_back("NMO_ADMIN_PORT=0");
+  if (kCpprest) {
+    const auto r = run_command({"serve", "--config", c.config_file}, env);
+    BOOST_TEST(r.exited_with(1));
+    BOOST_TEST(r.err.find("cpprest") != std::string::npos);
+  } else {
+    ServerProcess server(c, env);
+    BOOST_TEST(exchange(server.port(), get("/cds-services")).status == 401);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -77,6 +77,17 @@ BOOST_AUTO_TEST_CASE(missing_card_is_400_at_feedback_0_card) {
   check_operation_outcome(send(accepted_with([](auto& d) { first(d).RemoveMember("card"); })), 400, "feedback[0].card");
 }
 
+// Issue 11 item 9: a NUL cut the card at bind time, so two different cards became one row, both acknowledged.
+BOOST_AUTO_TEST_CASE(a_nul_or_control_character_in_feedback_is_400_naming_the_member) {
+  const std::string ts = R"("outcomeTimestamp":"2026-11-24T10:00:00Z")";
+  check_operation_outcome(send(R"({"feedback":[{"card":"same\u0000a","outcome":"overridden",)" + ts + "}]}"), 400,
+                          "feedback[0].card");
+  check_operation_outcome(
+      send(R"({"feedback":[{"card":"c2","outcome":"overridden","overrideReason":{"userComment":"x\u0007"},)" + ts +
+           "}]}"),
+      400, "feedback[0].overrideReason.userComment");
+}
+
 BOOST_AUTO_TEST_CASE(missing_feedback_array_is_400_at_feedback) {
   check_operation_outcome(send(R"({"extension":{}})"), 400, "feedback");
 }

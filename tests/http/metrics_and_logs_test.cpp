@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_SUITE(metrics_and_logs)
 BOOST_AUTO_TEST_CASE(metrics_are_valid_prometheus_text_with_every_family) {
   ServerProcess server;
   exercise(server);
-  const auto response = exchange(server.port(), get("/metrics"));
+  const auto response = exchange(server.admin_port(), get("/metrics"));
   BOOST_REQUIRE_EQUAL(response.status, 200);
   BOOST_TEST(response.header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
   const Exposition e = parse_exposition(response.body);
@@ -241,6 +241,7 @@ BOOST_AUTO_TEST_CASE(metrics_are_valid_prometheus_text_with_every_family) {
   BOOST_TEST(e.value("nmo_feedback_total", {{"rule", "NMOSD-03"}, {"outcome", "accepted"}}) == 1);
   BOOST_TEST(e.types.at("nmo_auth_failures_total") == "counter");
   BOOST_TEST(e.value("nmo_metrics_dropped_total", {}) == 0);
+  BOOST_TEST(e.types.at("nmo_auth_replay_cache_entries") == "gauge");
 
   const std::string tool = promtool();
   if (tool.empty()) {
@@ -266,7 +267,7 @@ BOOST_AUTO_TEST_CASE(one_json_line_per_request_without_tokens_or_patient_identif
   {
     ServerProcess server;
     exercise(server, "patient-unique-4711");
-    exchange(server.port(), get("/metrics"));
+    exchange(server.admin_port(), get("/metrics"));
     server.send_signal(SIGTERM);
     BOOST_REQUIRE(server.wait_exit(std::chrono::seconds(15)).has_value());
     output = server.output();

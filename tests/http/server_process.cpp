@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
@@ -87,7 +88,7 @@ std::string tail(const std::string& s, std::size_t n = 4000) { return s.size() <
 }  // namespace
 
 std::string ServerConfig::to_json() const {
-  std::string j = "{\"listen\":{\"address\":\"127.0.0.1\",\"port\":0},";
+  std::string j = "{\"listen\":{\"address\":\"127.0.0.1\",\"port\":0},\"admin\":{\"port\":0},";
   j += "\"public_base_url\":" + json_string(public_base_url) + ",";
   j += "\"auth\":{\"mode\":" + json_string(auth_mode) + ",\"issuers_file\":" + json_string(issuers_file);
   if (!algorithms.empty()) {
@@ -113,6 +114,8 @@ std::string ServerConfig::to_json() const {
   limit("body_timeout_ms", body_timeout_ms);
   limit("idle_timeout_ms", idle_timeout_ms);
   limit("max_connections", max_connections);
+  limit("max_connections_per_address", max_connections_per_address);
+  limit("max_buffered_body_bytes", max_buffered_body_bytes);
   limit("max_pipelined", max_pipelined);
   limit("max_requests_per_connection", max_requests_per_connection);
   limit("json_max_depth", json_max_depth);
@@ -163,7 +166,12 @@ ServerProcess::ServerProcess(const ServerConfig& config, const std::vector<std::
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   try {
-    pid_ = spawn({"serve", "--config", config_file}, env, fds[1], fds[1]);
+    // The admin listener on a free port too, unless the test names one (tests run in parallel).
+    std::vector<std::string> full_env = env;
+    if (std::none_of(env.begin(), env.end(), [](const std::string& e) { return e.rfind("NMO_ADMIN_PORT=", 0) == 0; })) {
+      full_env.push_back("NMO_ADMIN_PORT=0");
+    }
+    pid_ = spawn({"serve", "--config", config_file}, full_env, fds[1], fds[1]);
   } catch (...) {
     ::close(fds[0]);
     ::close(fds[1]);
@@ -192,6 +200,7 @@ ServerProcess::ServerProcess(const ServerConfig& config, const std::vector<std::
   // The log line `{"event":"listening",...,"port":N,...}` announces the bound port.
   static const std::regex listening(R"re("event"\s*:\s*"listening".*)re");
   static const std::regex port_re(R"re("port"\s*:\s*([0-9]+))re");
+  static const std::regex admin_port_re(R"re("admin_port"\s*:\s*([0-9]+))re");
   std::unique_lock lock(mutex_);
   const bool found = changed_.wait_for(lock, 10s, [&] {
     std::size_t start = 0;
@@ -200,6 +209,7 @@ ServerProcess::ServerProcess(const ServerConfig& config, const std::vector<std::
       std::smatch m;
       if (std::regex_search(line, listening) && std::regex_search(line, m, port_re)) {
         port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+        if (std::regex_search(line, m, admin_port_re)) admin_port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
         return port_ != 0;
       }
     }

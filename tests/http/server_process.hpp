@@ -25,6 +25,8 @@ struct ServerConfig {
   std::optional<int> body_timeout_ms;
   std::optional<int> idle_timeout_ms;
   std::optional<int> max_connections;
+  std::optional<int> max_connections_per_address;
+  std::optional<int> max_buffered_body_bytes;
   std::optional<int> max_pipelined;
   std::optional<int> max_requests_per_connection;
   std::optional<int> json_max_depth;
@@ -82,6 +84,8 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
+  /// The admin listener's port (/healthz, /readyz, /metrics).
+  std::uint16_t admin_port() const { return admin_port_; }
   pid_t pid() const { return pid_; }
   const ServerConfig& config() const { return config_; }
 
@@ -103,6 +107,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
   std::uint16_t port_ = 0;
+  std::uint16_t admin_port_ = 0;
   int pipe_read_ = -1;
   std::thread reader_;
   mutable std::mutex mutex_;

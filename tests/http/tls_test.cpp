@@ -13,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <thread>
 
@@ -38,8 +39,8 @@ struct TlsOutcome {
   int status = 0;  // of GET /healthz, 0 when no response
 };
 
-TlsOutcome tls_get(std::uint16_t port, const TlsClient& c) {
-  TlsOutcome out;
+// A TCP connection to 127.0.0.1:port with 5 s send and receive timeouts; -1 when refused.
+int connect_loopback(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   BOOST_REQUIRE(fd >= 0);
   timeval tv{5, 0};
@@ -51,8 +52,15 @@ TlsOutcome tls_get(std::uint16_t port, const TlsClient& c) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return out;
+    return -1;
   }
+  return fd;
+}
+
+TlsOutcome tls_get(std::uint16_t port, const TlsClient& c) {
+  TlsOutcome out;
+  const int fd = connect_loopback(port);
+  if (fd < 0) return out;
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx, c.min_version);
   if (c.max_version != 0) SSL_CTX_set_max_proto_version(ctx, c.max_version);
@@ -111,6 +119,37 @@ ServerConfig tls_config(const CertFiles& files, const std::string& client_ca = {
   c.tls_private_key_file = files.key;
   c.tls_client_ca_file = client_ca;
   return c;
+}
+
+// Connects with TLS (at most `max_version`; 0: the highest) and runs `use` on the connected SSL (nullptr when the
+// handshake failed). `session` is offered for resumption when given.
+void with_tls(std::uint16_t port, int max_version, const std::function<void(SSL*)>& use,
+              SSL_SESSION* session = nullptr) {
+  const int fd = connect_loopback(port);
+  BOOST_REQUIRE(fd >= 0);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (max_version != 0) SSL_CTX_set_max_proto_version(ctx, max_version);
+  SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);  // ask for tickets
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  SSL_set_tlsext_host_name(ssl, "localhost");
+  if (session != nullptr) SSL_set_session(ssl, session);
+  use(SSL_connect(ssl) == 1 ? ssl : nullptr);
+  ERR_clear_error();
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  ::close(fd);
+}
+
+// GET /healthz on `ssl`; the status, 0 when none.
+int healthz(SSL* ssl) {
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) <= 0) return 0;
+  char buf[4096];
+  const int n = SSL_read(ssl, buf, sizeof buf);
+  const std::string response(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  return response.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(response.substr(9, 3)) : 0;
 }
 
 }  // namespace
@@ -200,6 +239,64 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_certificate_and_keeps_it_when_the_new_on
   const auto still = tls_get(server.port(), {});
   BOOST_CHECK_EQUAL(still.peer_cn, "second");
   BOOST_CHECK_EQUAL(still.status, 200);
+}
+
+// Issue 11 item 11: the TLS listener, probed. A client that connects and never completes its handshake is cut
+// off after the header timeout.
+BOOST_AUTO_TEST_CASE(a_client_stalling_in_the_tls_handshake_is_cut_off) {
+  TempDir dir;
+  const auto files = write_cert(dir, "server", "localhost", -1, 30);
+  ServerConfig config = tls_config(files);
+  config.header_timeout_ms = 300;
+  ServerProcess server(config);
+  auto silent = ClientConnection::open(server.port());
+  auto partial = ClientConnection::open(server.port());
+  BOOST_REQUIRE(partial.send(std::string("\x16\x03\x01\x02\x00\x01", 6)));  // a ClientHello that never ends
+  BOOST_TEST(silent.wait_closed(std::chrono::seconds(10)));
+  BOOST_TEST(partial.wait_closed(std::chrono::seconds(10)));
+}
+
+BOOST_AUTO_TEST_CASE(no_compression_and_no_renegotiation) {
+  TempDir dir;
+  const auto files = write_cert(dir, "server", "localhost", -1, 30);
+  ServerProcess server(tls_config(files));
+  with_tls(server.port(), TLS1_2_VERSION, [](SSL* ssl) {
+    BOOST_REQUIRE(ssl != nullptr);
+    BOOST_TEST(SSL_get_current_compression(ssl) == nullptr);
+    BOOST_TEST(healthz(ssl) == 200);
+    // A client-initiated renegotiation is refused: the handshake does not complete again.
+    BOOST_REQUIRE(SSL_renegotiate(ssl) == 1);
+    const int rc = SSL_do_handshake(ssl);
+    const bool renegotiated = rc == 1 && healthz(ssl) == 200 && SSL_renegotiate_pending(ssl) == 0;
+    BOOST_TEST(!renegotiated);
+  });
+}
+
+// No session tickets and no session cache: nothing to resume, so there is no ticket key that would need rotating.
+BOOST_AUTO_TEST_CASE(sessions_are_never_resumed_so_no_ticket_key_exists) {
+  TempDir dir;
+  const auto files = write_cert(dir, "server", "localhost", -1, 30);
+  ServerProcess server(tls_config(files));
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    BOOST_TEST_CONTEXT("max version " << std::hex << version) {
+      SSL_SESSION* session = nullptr;
+      with_tls(server.port(), version, [&session](SSL* ssl) {
+        BOOST_REQUIRE(ssl != nullptr);
+        BOOST_TEST(healthz(ssl) == 200);  // TLS 1.3 tickets arrive after the handshake, with the first read
+        session = SSL_get1_session(ssl);
+      });
+      BOOST_REQUIRE(session != nullptr);
+      BOOST_TEST(SSL_SESSION_has_ticket(session) == 0);
+      with_tls(
+          server.port(), version,
+          [](SSL* ssl) {
+            BOOST_REQUIRE(ssl != nullptr);
+            BOOST_TEST(SSL_session_reused(ssl) == 0);
+          },
+          session);
+      SSL_SESSION_free(session);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -72,6 +72,31 @@ BOOST_AUTO_TEST_CASE(object_with_100k_distinct_keys_is_checked_quickly) {
   BOOST_TEST(doc.problem().path == "k99999");
 }
 
+// Issue 11 item 3: 8 MiB of [{},{},...] peaked near 185 MiB. Values are counted while parsing: at most
+// max_values, and at most one per min_bytes_per_value bytes of the text (+1024).
+BOOST_AUTO_TEST_CASE(values_are_bounded_while_parsing_in_proportion_to_the_text) {
+  std::string amplifier = "[";
+  for (int i = 0; i < 200000; ++i) amplifier += i ? ",{}" : "{}";
+  amplifier += "]";
+  JsonLimits limits;
+  limits.max_array_items = 1000000;
+  const auto refused = parse_json(amplifier, limits);
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.problem().message.find("more values than the limit") != std::string::npos);
+  // The same count of values in a text of realistic density is accepted...
+  std::string dense = "[";
+  for (int i = 0; i < 200000; ++i) dense += i ? ",{\"code\":\"abcdef\"}" : "{\"code\":\"abcdef\"}";
+  dense += "]";
+  BOOST_TEST(parse_json(dense, limits).ok());
+  // ...until the absolute bound.
+  limits.max_values = 100000;
+  BOOST_TEST(!parse_json(dense, limits).ok());
+  limits.max_values = 400001;  // 1 array + 200000 objects + 200000 strings
+  BOOST_TEST(parse_json(dense, limits).ok());
+  limits.max_values = 400000;
+  BOOST_TEST(!parse_json(dense, limits).ok());
+}
+
 BOOST_AUTO_TEST_CASE(invalid_utf8_bytes_are_rejected_with_the_offset) {
   auto doc = parse_json("{\"a\":\"\xC3\x28\"}");
   BOOST_REQUIRE(!doc.ok());
@@ -137,11 +162,12 @@ BOOST_AUTO_TEST_CASE(array_over_max_items_is_rejected_with_its_path) {
 
 BOOST_AUTO_TEST_CASE(huge_array_within_the_default_limit_is_accepted) {
   std::string text = "[";
-  for (int i = 0; i < 100000; ++i) text += i ? ",1" : "1";
+  // Items of realistic size: a text of one-byte items would hit the value density bound first (issue 11 item 3).
+  for (int i = 0; i < 100000; ++i) text += i ? ",\"abcdef\"" : "\"abcdef\"";
   text += "]";
   BOOST_TEST(parse_json(text).ok());
   text.back() = ',';
-  text += "1]";
+  text += "\"abcdef\"]";
   BOOST_TEST(!parse_json(text).ok());
 }
 

@@ -188,4 +188,34 @@ BOOST_AUTO_TEST_CASE(token_without_jku_uses_static_keys_only) {
   BOOST_TEST(fetcher.calls == 0);
 }
 
+// Issue 11 item 5, several replicas: a jti accepted by one replica is refused by another through the shared
+// replay store; a store that does not answer refuses the call.
+BOOST_AUTO_TEST_CASE(a_jti_seen_by_another_replica_is_refused_through_the_shared_store) {
+  std::map<std::string, std::int64_t> shared;  // the table both replicas use
+  bool available = true;
+  const auto make_replica = [&] {
+    TrustedIssuer issuer;
+    issuer.iss = "https://ehr.test";
+    issuer.static_keys = *jwt::parse_jwks(nmo::test::jwks({key().jwk()}));
+    AuthOptions o;
+    o.mode = AuthMode::required;
+    o.public_base_url = kBase;
+    o.shared_replay = [&](const std::string& k, std::int64_t expires_at, std::int64_t) {
+      if (!available) throw std::runtime_error("connection refused");
+      return shared.emplace(k, expires_at).second;
+    };
+    return std::make_unique<Authenticator>(o, std::make_shared<KeyStore>(std::vector<TrustedIssuer>{issuer},
+                                                                         KeyStoreOptions{}, Fetcher{}));
+  };
+  auto one = make_replica();
+  auto two = make_replica();
+  const std::string token = key().token(spec("shared-1"));
+  BOOST_TEST(run(*one, request(token)) == Reason::ok);
+  BOOST_TEST(run(*two, request(token)) == Reason::replayed);
+  BOOST_TEST(shared.size() == 1u);
+  BOOST_TEST(shared.begin()->first == jwt::replay_key("https://ehr.test", "shared-1"));
+  available = false;
+  BOOST_TEST(run(*two, request(key().token(spec("shared-2")))) == Reason::replay_store_unavailable);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

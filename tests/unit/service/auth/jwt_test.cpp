@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <limits>
 
 #include "tests/support/test_keys.hpp"
 
@@ -162,6 +163,48 @@ BOOST_AUTO_TEST_CASE(time_claims_are_checked_with_skew) {
   BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::lifetime_too_long);
 }
 
+// Issue 11 item 4: exp - iat overflowed int64 (iat = -1e9, exp = INT64_MAX - 60 passed the 3,600 s limit).
+// NumericDates before 2000 or after now + 10 years are refused before any arithmetic (UBSan stays silent).
+BOOST_AUTO_TEST_CASE(numeric_dates_outside_a_sane_range_are_refused_before_any_arithmetic) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  auto s = spec();
+  s.iat = -1000000000;
+  s.exp = kMax - 60;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.exp = kMax;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.iat = kMin;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.iat = 946684799;  // 1999-12-31T23:59:59Z
+  s.exp = 946684799 + 300;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.nbf = kMin + 10;
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  s = spec();
+  s.nbf = kNow + 11 * 366 * 86400;  // after now + 10 years
+  BOOST_TEST(full_check(ec384().token(s), ec384()) == Reason::malformed);
+  // A large skew cannot overflow either.
+  ClaimPolicy p = policy();
+  p.skew_seconds = kMax;
+  auto parsed = parse(ec384().token(spec()), kAll);
+  BOOST_REQUIRE(parsed.reason == Reason::ok);
+  BOOST_TEST(check_claims(parsed.token, p) == Reason::ok);
+  // The edges of the range are accepted when the claims are otherwise right.
+  s = spec();
+  s.iat = 946684800;
+  s.exp = 946684800 + 3600;
+  p = policy();
+  p.now = 946684800 + 10;
+  parsed = parse(ec384().token(s), kAll);
+  BOOST_REQUIRE(parsed.reason == Reason::ok);
+  BOOST_TEST(check_claims(parsed.token, p) == Reason::ok);
+}
+
 BOOST_AUTO_TEST_CASE(tenant_is_checked_only_when_the_issuer_lists_tenants) {
   auto s = spec();
   auto parsed = parse(ec384().token(s), kAll);
@@ -242,13 +285,36 @@ BOOST_AUTO_TEST_CASE(base64url_is_strict) {
 }
 
 BOOST_AUTO_TEST_CASE(replay_cache_refuses_a_jti_until_its_token_expires) {
-  ReplayCache cache(2);
+  ReplayCache cache(1000);
   BOOST_TEST(cache.remember("i", "a", 100, 10) == Reason::ok);
   BOOST_TEST(cache.remember("i", "a", 100, 20) == Reason::replayed);
   BOOST_TEST(cache.remember("other", "a", 100, 20) == Reason::ok);  // jti is per issuer
-  BOOST_TEST(cache.remember("i", "b", 100, 20) == Reason::replay_cache_full);
+  BOOST_TEST(cache.remember("i\na", "", 100, 20) == Reason::ok);     // and iss and jti are not simply joined
+  BOOST_TEST(cache.size() == 3u);
   BOOST_TEST(cache.remember("i", "a", 200, 101) == Reason::ok);  // expired entries are forgotten
+  cache.purge(101);
   BOOST_TEST(cache.size() == 1u);
+}
+
+// Issue 11 item 5: one issuer filling the cache locked out every other issuer, for good with far-future tokens.
+BOOST_AUTO_TEST_CASE(a_full_share_refuses_only_its_own_issuer_and_entries_expire_with_their_token) {
+  constexpr std::size_t kShare = 64;
+  ReplayCache cache(kShare);
+  std::size_t accepted = 0;
+  Reason last = Reason::ok;
+  for (int i = 0; i < 1000 && last == Reason::ok; ++i) {
+    last = cache.remember("flood", "j" + std::to_string(i), 500, 10);
+    if (last == Reason::ok) ++accepted;
+  }
+  BOOST_TEST(last == Reason::replay_cache_full);
+  BOOST_TEST(accepted >= kShare / 16);
+  BOOST_TEST(accepted <= kShare + 16);
+  // Another issuer is unaffected.
+  for (int i = 0; i < 8; ++i) BOOST_TEST(cache.remember("other", "j" + std::to_string(i), 500, 11) == Reason::ok);
+  // Once the flood's tokens have expired, the issuer has its share again.
+  BOOST_TEST(cache.remember("flood", "new", 900, 501) == Reason::ok);
+  cache.purge(501);
+  BOOST_TEST(cache.size() == 1u);  // everything else expired at 500
 }
 
 BOOST_AUTO_TEST_SUITE_END()

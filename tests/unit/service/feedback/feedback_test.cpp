@@ -45,6 +45,28 @@ BOOST_AUTO_TEST_CASE(errors_name_the_member) {
                       "outcomeTimestamp":"2026-11-24T10:00:00Z"}]})") == "feedback[0].acceptedSuggestions[0].id");
 }
 
+// Issue 11 item 9: a NUL or another control character in feedback is refused with 400 naming the member (the
+// PostgreSQL store cannot hold NUL in text at all, and the report and logs are text); a comment keeps its tabs
+// and line breaks.
+BOOST_AUTO_TEST_CASE(nul_and_control_characters_are_refused_naming_the_member) {
+  const auto path = [](const std::string& body) {
+    auto f = parse_feedback(body, kLimits);
+    return f.ok() ? std::string("ok") : f.problem().path;
+  };
+  const std::string ts = R"("outcomeTimestamp":"2026-11-24T10:00:00Z")";
+  BOOST_TEST(path(R"({"feedback":[{"card":"c\u0000x","outcome":"overridden",)" + ts + "}]}") == "feedback[0].card");
+  BOOST_TEST(path(R"({"feedback":[{"card":"c","outcome":"accepted","acceptedSuggestions":[{"id":"s\u001b"}],)" +
+                  ts + "}]}") == "feedback[0].acceptedSuggestions[0].id");
+  BOOST_TEST(path(R"({"feedback":[{"card":"c","outcome":"overridden","overrideReason":{"reason":{"code":"a\u0000"}},)" +
+                  ts + "}]}") == "feedback[0].overrideReason.reason.code");
+  BOOST_TEST(path(R"({"feedback":[{"card":"c","outcome":"overridden","overrideReason":{"userComment":"cut\u0000here"},)" +
+                  ts + "}]}") == "feedback[0].overrideReason.userComment");
+  BOOST_TEST(path(R"({"feedback":[{"card":"c","outcome":"overridden","overrideReason":{"userComment":"a\u007fb"},)" +
+                  ts + "}]}") == "feedback[0].overrideReason.userComment");
+  BOOST_TEST(path(R"({"feedback":[{"card":"c","outcome":"overridden","overrideReason":{"userComment":"line 1\n\tline 2\r\n"},)" +
+                  ts + "}]}") == "ok");
+}
+
 BOOST_AUTO_TEST_CASE(rfc3339_accepts_zones_and_fractions_and_rejects_the_rest) {
   BOOST_TEST(is_rfc3339("2026-11-24T10:00:00Z"));
   BOOST_TEST(is_rfc3339("2026-11-24T10:00:00.123-05:00"));
