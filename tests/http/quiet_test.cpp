@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(an_override_with_stable_remission_quiets_the_card_at_the_ne
   feedback(first_uuid(first.body), "stable-remission");
   BOOST_TEST(becomes_quiet(*this, "aqp4_positive_on_azathioprine", n));
   BOOST_TEST(server.wait_for_output(R"("quieted":"NMOSD-03")"));  // the request log line names what was quieted
-  BOOST_TEST(exchange(server.port(), [] {
+  BOOST_TEST(exchange(server.admin_port(), [] {
                HttpRequest r;
                r.target = "/metrics";
                return r;
