@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cards/text_match.hpp"
+#include "fhir/json.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -357,6 +358,18 @@ std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::s
   const bool statement = m.source == fhir::MedicationUse::Source::statement;
   if (statement && v == fhir::FhirVersion::r5) return std::nullopt;
   const char* status = statement && v == fhir::FhirVersion::dstu2 ? "completed" : "stopped";
+  // Review of issue 12, defect 9: an update replaces the whole resource, so it is the resource as received with
+  // only its status changed. A record built without the received JSON (tests) gets the members the engine read.
+  if (!m.json.empty()) {
+    if (auto doc = fhir::parse_json(m.json); doc && doc.value().IsObject()) {
+      rapidjson::Document& d = doc.value();
+      if (auto it = d.FindMember("status"); it != d.MemberEnd())
+        it->value.SetString(status, d.GetAllocator());
+      else
+        d.AddMember("status", rapidjson::Value(status, d.GetAllocator()), d.GetAllocator());
+      return Action{"update", std::string(description), fhir::to_json(d), {}};
+    }
+  }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
