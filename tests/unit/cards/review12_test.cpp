@@ -1,4 +1,5 @@
 // Review of issue 12 (clinical engine, round 2): each defect the reviewer found, as the patient it harmed.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -362,6 +363,50 @@ BOOST_AUTO_TEST_CASE(fix09_stop_update_is_the_received_resource_with_only_its_st
     BOOST_REQUIRE_MESSAGE(out.HasMember(name.c_str()), "missing member " << name);
     if (name != "status") BOOST_TEST((out[name.c_str()] == m.value), name);
   }
+}
+
+// Defect 11: codes marked verified only on the internal knowledge file were re-checked; what could not be checked
+// is verified=false and an open item. 43638-6 has no method, so a negative by it does not stop a cell-based retest.
+BOOST_AUTO_TEST_CASE(fix11_each_rechecked_code_is_verified_with_a_public_source_or_unverified_and_an_open_item) {
+  const KnowledgeBase& kb = knowledge();
+  std::string open_items;
+  for (const auto& o : kb.open_items()) open_items += o.text + "\n";
+  auto check = [&](const KnownCode& c) {
+    if (c.verified) {
+      BOOST_TEST(c.source.rfind("nmosd-knowledge.md", 0) != 0u, c.code << ": " << c.source);
+    } else {
+      BOOST_TEST(open_items.find(c.code) != std::string::npos, c.code);
+    }
+  };
+  const std::vector<std::string> rxnorm{"591781", "2107301", "2373951", "2391541", "612865", "1256", "68149", "6902"};
+  const std::vector<std::string> loinc{"43638-6", "68548-7", "5196-1", "16933-4", "71773-6"};
+  std::size_t seen = 0;
+  for (const auto& a : kb.agents())
+    for (const auto& c : a.codes)
+      if (std::find(rxnorm.begin(), rxnorm.end(), c.code) != rxnorm.end()) check(c), ++seen;
+  for (const auto& vs : kb.value_sets())
+    for (const auto& c : vs.codes)
+      if (std::find(loinc.begin(), loinc.end(), c.code) != loinc.end()) check(c), ++seen;
+  BOOST_TEST(seen == rxnorm.size() + loinc.size());
+}
+
+BOOST_AUTO_TEST_CASE(fix11_negative_aqp4_by_the_method_less_code_still_gets_the_cell_based_retest) {
+  PatientRecord r;
+  r.conditions.push_back(nmosd_condition());
+  r.observations.push_back(aqp4_result("aqp4-1", "Negative", utc(2026, 6, 1)));  // 43638-6
+  auto mog = lab_result("mog-1", "90248-6", utc(2026, 6, 1));
+  r.observations.push_back(mog);
+  const auto cards = patient_view(r);
+  BOOST_REQUIRE(fired(cards, "NMOSD-12"));
+  const Card& c = card_of(cards, "NMOSD-12");
+  BOOST_TEST(c.detail.find("No cell-based AQP4-IgG result found") != std::string::npos);
+  BOOST_REQUIRE(c.suggestions.size() == 1u);
+  rapidjson::Document order;
+  order.Parse(c.suggestions[0].actions.at(0).resource_json.c_str());
+  BOOST_REQUIRE(order.IsObject());
+  BOOST_TEST(std::string(order["code"]["coding"][0]["code"].GetString()) == "63439-4");  // a cell-based code
+  r.observations[0].code.codings[0].code = "63439-4";  // a negative cell-based result: work-up complete
+  BOOST_TEST(!fired(patient_view(r), "NMOSD-12"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -305,11 +305,15 @@ BOOST_AUTO_TEST_CASE(item03_aqp4_quantity_is_read_against_its_reference_range_an
   auto with_h = elisa(4.1, std::nullopt);
   with_h.interpretation.push_back(nmo::fhir::Concept{{{"", "H", ""}}, ""});
   BOOST_TEST(read(with_h) == "positive");
+  // 43638-6 has no method (review of issue 12, defect 11): neither cell-based nor a low-positive ELISA.
   for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
-           {"Positiv", "positive,cba"}, {"Negativ", "negative,cba"}, {"Positive", "positive,cba"},
-           {"1:320", "positive,cba"}, {"<1:10", "negative,cba"}, {"weakly positive", "positive,cba"}}) {
-    BOOST_TEST(read(aqp4_result("s", text, utc(2026, 1, 1))) == expected, text);  // 43638-6: cell-based
+           {"Positiv", "positive"}, {"Negativ", "negative"}, {"Positive", "positive"},
+           {"1:320", "positive"}, {"<1:10", "negative"}, {"weakly positive", "positive"}}) {
+    BOOST_TEST(read(aqp4_result("s", text, utc(2026, 1, 1))) == expected, text);
   }
+  auto cba = aqp4_result("c", "Positive", utc(2026, 1, 1));
+  cba.code.codings[0].code = "63439-4";
+  BOOST_TEST(read(cba) == "positive,cba");
   auto weak_elisa = aqp4_result("w", "weakly positive", utc(2026, 1, 1));
   weak_elisa.code.codings[0].code = "61430-5";
   BOOST_TEST(read(weak_elisa) == "positive,low");
@@ -329,7 +333,8 @@ BOOST_AUTO_TEST_CASE(item03_every_aqp4_and_mog_code_carries_its_method_and_sampl
     return std::string();
   };
   BOOST_TEST(method_of("68548-7") == "elisa");
-  BOOST_TEST(method_of("43638-6") == "cell_based");
+  BOOST_TEST(method_of("43638-6") == "unspecified");
+  BOOST_TEST(method_of("63439-4") == "cell_based");
 }
 
 // Item 10: NMOSD-05 urgency.
@@ -342,7 +347,7 @@ BOOST_AUTO_TEST_CASE(item10_low_positive_elisa_in_ms_patient_is_a_warning_to_con
   BOOST_TEST(c.detail.find("low-positive, not by cell-based assay") != std::string::npos);
   bool orders_cba = false;
   for (const auto& s : c.suggestions)
-    for (const auto& a : s.actions) orders_cba = orders_cba || a.resource_json.find("\"43638-6\"") != std::string::npos;
+    for (const auto& a : s.actions) orders_cba = orders_cba || a.resource_json.find("\"63439-4\"") != std::string::npos;
   BOOST_TEST(orders_cba);
 }
 
