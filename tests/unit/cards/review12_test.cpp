@@ -16,22 +16,7 @@ using nmo::fhir::PatientRecord;
 
 namespace {
 
-PatientRecord on_mycophenolate() {
-  PatientRecord r;
-  r.patient = nmo::fhir::Patient{"pat", utc(1994, 4, 4), "female"};
-  r.conditions.push_back(nmosd_condition());
-  r.medications.push_back(medication("mmf", "68149", "mycophenolate mofetil", "active", utc(2021, 6, 1)));
-  return r;
-}
-
-nmo::fhir::Condition condition_text(const std::string& id, const std::string& text) {
-  nmo::fhir::Condition c;
-  c.id = id;
-  c.code.text = text;
-  c.clinical_status = "active";
-  c.recorded = utc(2026, 10, 1);
-  return c;
-}
+nmo::fhir::Condition condition_text(const std::string& id, const std::string& text) { return text_condition(id, text); }
 
 nmo::fhir::Condition condition_code(const std::string& id, const std::string& system, const std::string& code) {
   nmo::fhir::Condition c = condition_text(id, "");
