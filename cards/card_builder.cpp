@@ -380,8 +380,8 @@ std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::s
   if (!m.json.empty()) {
     if (auto doc = fhir::parse_json(m.json); doc && doc.value().IsObject()) {
       rapidjson::Document& d = doc.value();
-      if (auto it = d.FindMember("status"); it != d.MemberEnd())
-        it->value.SetString(status, d.GetAllocator());
+      if (d.HasMember("status"))
+        d["status"].SetString(status, d.GetAllocator());
       else
         d.AddMember("status", rapidjson::Value(status, d.GetAllocator()), d.GetAllocator());
       return Action{"update", std::string(description), fhir::to_json(d), {}};

@@ -92,13 +92,16 @@ bool asserted_term(std::string_view text, const std::vector<std::string>& terms,
       const bool right_ok = end == text.size() || !is_word_char(text[end]) || !is_word_char(term.back());
       if (!left_ok || !right_ok) continue;
       const std::size_t clause = after_last_of(text, pos, ",;.|\n");
+      const std::size_t clause_end = first_of(text, end, ",;.|\n");
       const std::size_t statement = after_last_of(text, pos, ";|\n");
       const std::size_t statement_end = first_of(text, end, ";|\n");
       const std::string_view tail = text.substr(end, statement_end - end);
       if (word_in(last_words(text.substr(clause, pos - clause), 3), before)) continue;
-      if (word_in(first_words(tail, 4), after)) continue;
+      if (word_in(first_words(tail, 3), after)) continue;
+      // A hedge before the term ("possible NMOSD", "MS vs. NMOSD"), or right after it in its clause ("NMOSD
+      // suspected", "NMOSD vs MS"), not one about something else ("NMOSD, possible relapse").
       if (word_in(last_words(text.substr(statement, pos - statement), 4), hedges) ||
-          word_in(first_words(tail, 4), hedges))
+          word_in(first_words(text.substr(end, clause_end - end), 1), hedges))
         continue;
       return true;
     }

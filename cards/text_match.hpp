@@ -18,8 +18,8 @@ bool contains_any_word(std::string_view haystack_lower, const std::vector<std::s
 
 /// Review of issue 12, defect 3: true when some occurrence of `terms` in `haystack_lower` (on word boundaries) is
 /// asserted: none of `before` in the 3 words before it within its clause (up to , ; . | or a line end), none of
-/// `after` in the 4 words after it (across commas, up to ; | or a line end), and none of `hedges` in the 4 words on
-/// either side of it (across commas and full stops, up to ; | or a line end).
+/// `after` in the 3 words after it (across commas, up to ; | or a line end), and none of `hedges` in the 4 words
+/// before it (across commas and full stops, up to ; | or a line end) or as the word right after it in its clause.
 bool asserted_term(std::string_view haystack_lower, const std::vector<std::string>& terms,
                    const std::vector<std::string>& before, const std::vector<std::string>& after,
                    const std::vector<std::string>& hedges);
