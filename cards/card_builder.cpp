@@ -376,10 +376,17 @@ std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::s
   if (statement && v == fhir::FhirVersion::r5) return std::nullopt;
   const char* status = statement && v == fhir::FhirVersion::dstu2 ? "completed" : "stopped";
   // Review of issue 12, defect 9: an update replaces the whole resource, so it is the resource as received with
-  // only its status changed. A record built without the received JSON (tests) gets the members the engine read.
+  // only its status changed, less the server-assigned meta.versionId and meta.lastUpdated (a version check belongs
+  // in If-Match, and servers drop them on update). A record built without the received JSON (tests) gets the
+  // members the engine read.
   if (!m.json.empty()) {
     if (auto doc = fhir::parse_json(m.json); doc && doc.value().IsObject()) {
       rapidjson::Document& d = doc.value();
+      if (d.HasMember("meta") && d["meta"].IsObject()) {
+        d["meta"].RemoveMember("versionId");
+        d["meta"].RemoveMember("lastUpdated");
+        if (d["meta"].ObjectEmpty()) d.RemoveMember("meta");
+      }
       if (d.HasMember("status"))
         d["status"].SetString(status, d.GetAllocator());
       else

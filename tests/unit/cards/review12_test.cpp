@@ -8,6 +8,7 @@
 
 #include "cards/engine.hpp"
 #include "cards/patient_context.hpp"
+#include "fhir/json.hpp"
 #include "story_support.hpp"
 
 using namespace nmo::cards;
@@ -350,6 +351,33 @@ BOOST_AUTO_TEST_CASE(fix09_stop_update_is_the_received_resource_with_only_its_st
     BOOST_REQUIRE_MESSAGE(out.HasMember(name.c_str()), "missing member " << name);
     if (name != "status") BOOST_TEST((out[name.c_str()] == m.value), name);
   }
+}
+
+BOOST_AUTO_TEST_CASE(fix09_stop_update_keeps_meta_but_not_the_server_assigned_version) {
+  Story story = load_story("ms_cell_based_aqp4_positive_on_natalizumab");
+  nmo::fhir::MedicationUse* nat = nullptr;
+  for (auto& m : story.record.medications)
+    if (m.id == "nat-1") nat = &m;
+  BOOST_REQUIRE(nat);
+  rapidjson::Document in;
+  in.Parse(nat->json.c_str());
+  BOOST_REQUIRE(in.IsObject());
+  rapidjson::Value meta(rapidjson::kObjectType);
+  meta.AddMember("versionId", "7", in.GetAllocator());
+  meta.AddMember("lastUpdated", "2026-11-01T10:00:00Z", in.GetAllocator());
+  rapidjson::Value security(rapidjson::kArrayType);
+  security.PushBack(rapidjson::Value("R", in.GetAllocator()), in.GetAllocator());
+  meta.AddMember("security", security, in.GetAllocator());
+  in.AddMember("meta", meta, in.GetAllocator());
+  nat->json = nmo::fhir::to_json(in);
+  const auto cards = evaluate(story.input, story.record, knowledge());
+  rapidjson::Document out;
+  out.Parse(card_of(cards, "NMOSD-05").suggestions.at(0).actions.at(0).resource_json.c_str());
+  BOOST_REQUIRE(out.IsObject());
+  BOOST_REQUIRE(out.HasMember("meta"));
+  BOOST_TEST(!out["meta"].HasMember("versionId"));
+  BOOST_TEST(!out["meta"].HasMember("lastUpdated"));
+  BOOST_TEST((out["meta"]["security"] == in["meta"]["security"]));
 }
 
 // Defect 11: codes marked verified only on the internal knowledge file were re-checked; what could not be checked
