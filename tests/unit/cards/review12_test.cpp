@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(fix01_qualifiers_of_pregnancy_itself_are_not_pregnancy) {
   for (const char* text : {"History of pregnancy", "H/o pregnancy", "Planning pregnancy", "Pregnancy planned",
                            "Pregnancy test negative", "Negative pregnancy test", "Not pregnant", "No pregnancy",
                            "Previous pregnancy", "Pregnancy ended 2025", "Pregnancy terminated", "Postpartum state",
-                           "Wishes to become pregnant"}) {
+                           "Wishes to become pregnant", "Not currently pregnant", "Denies pregnancy"}) {
     auto r = on_mycophenolate();
     r.conditions.push_back(condition_text("p", text));
     BOOST_TEST(!fired(patient_view(r), "NMOSD-14"), text);
