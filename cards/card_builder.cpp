@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cards/text_match.hpp"
+#include "fhir/json.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -311,13 +312,30 @@ std::string fill(std::string_view label, std::string_view placeholder, std::stri
 
 const KnownCode* preferred_code(const std::vector<KnownCode>& codes, std::string_view system) {
   const KnownCode* first = nullptr;
+  const KnownCode* unverified_ingredient = nullptr;  // before a brand or product code (review of issue 12, defect 11)
   for (const auto& c : codes) {
     if (c.system != system) continue;
-    if (c.verified && (c.kind.empty() || c.kind == "ingredient")) return &c;
+    const bool ingredient = c.kind.empty() || c.kind == "ingredient";
+    if (c.verified && ingredient) return &c;
+    if (ingredient && !unverified_ingredient) unverified_ingredient = &c;
     if (!first) first = &c;
   }
-  return first;
+  return unverified_ingredient ? unverified_ingredient : first;
 }
+
+namespace {
+// A lab with cell-based codes (AQP4-IgG, MOG-IgG) is ordered by one, the assay the guidelines ask for; verified
+// first. Review of issue 12, defect 11: 43638-6 has no method, so it is no longer what a cell-based order sends.
+const KnownCode* lab_order_code(const ValueSet& lab) {
+  const KnownCode* cell_based = nullptr;
+  for (const auto& c : lab.codes) {
+    if (c.system != kLoinc || c.method != "cell_based") continue;
+    if (c.verified) return &c;
+    if (!cell_based) cell_based = &c;
+  }
+  return cell_based ? cell_based : preferred_code(lab.codes, kLoinc);
+}
+}  // namespace
 
 Action create_medication(const RuleEnv& env, const Agent& agent) {
   const KnownCode* code = preferred_code(agent.codes, kRxNorm);
@@ -334,7 +352,7 @@ Action create_medication_text(const RuleEnv& env, std::string_view text, std::st
 }
 
 Action create_lab_order(const RuleEnv& env, const ValueSet& lab, std::string_view description) {
-  const KnownCode* code = preferred_code(lab.codes, kLoinc);
+  const KnownCode* code = lab_order_code(lab);
   fhir::Coding coding;
   if (code) coding = fhir::Coding{code->system, code->code, code->display};
   return Action{"create",
@@ -358,6 +376,25 @@ std::optional<Action> stop_order(const RuleEnv& env, const AgentUse& use, std::s
   const bool statement = m.source == fhir::MedicationUse::Source::statement;
   if (statement && v == fhir::FhirVersion::r5) return std::nullopt;
   const char* status = statement && v == fhir::FhirVersion::dstu2 ? "completed" : "stopped";
+  // Review of issue 12, defect 9: an update replaces the whole resource, so it is the resource as received with
+  // only its status changed, less the server-assigned meta.versionId and meta.lastUpdated (a version check belongs
+  // in If-Match, and servers drop them on update). A record built without the received JSON (tests) gets the
+  // members the engine read.
+  if (!m.json.empty()) {
+    if (auto doc = fhir::parse_json(m.json); doc && doc.value().IsObject()) {
+      rapidjson::Document& d = doc.value();
+      if (d.HasMember("meta") && d["meta"].IsObject()) {
+        d["meta"].RemoveMember("versionId");
+        d["meta"].RemoveMember("lastUpdated");
+        if (d["meta"].ObjectEmpty()) d.RemoveMember("meta");
+      }
+      if (d.HasMember("status"))
+        d["status"].SetString(status, d.GetAllocator());
+      else
+        d.AddMember("status", rapidjson::Value(status, d.GetAllocator()), d.GetAllocator());
+      return Action{"update", std::string(description), fhir::to_json(d), {}};
+    }
+  }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();

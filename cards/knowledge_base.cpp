@@ -206,7 +206,9 @@ struct KnowledgeLoader {
       }
       vs.text_patterns = n.strings("text_patterns", true);
       vs.cell_based_text_patterns = n.strings("cell_based_text_patterns", true);
-      vs.negation_text_patterns = n.strings("negation_text_patterns", true);
+      vs.negation_before_text_patterns = n.strings("negation_before_text_patterns", true);
+      vs.negation_after_text_patterns = n.strings("negation_after_text_patterns", true);
+      vs.hedge_text_patterns = n.strings("hedge_text_patterns", true);
       vs.low_positive_text_patterns = n.strings("low_positive_text_patterns", true);
       kb.value_sets_.push_back(std::move(vs));
     }
@@ -469,13 +471,21 @@ const CodeMeaning* KnowledgeBase::lookup(std::string_view system, std::string_vi
   return it == code_index_.end() ? nullptr : &it->second;
 }
 
-const ValueSet* KnowledgeBase::lookup_prefix(std::string_view system, std::string_view code) const {
+const ValueSet* KnowledgeBase::lookup_prefix(std::string_view system, std::string_view code,
+                                            const CodePrefix** matched) const {
+  const ValueSet* best = nullptr;
+  const CodePrefix* best_prefix = nullptr;
   for (const auto& vs : value_sets_) {
     for (const auto& p : vs.prefixes) {
-      if (p.system == system && code.substr(0, p.prefix.size()) == p.prefix) return &vs;
+      if (p.system != system || code.substr(0, p.prefix.size()) != p.prefix) continue;
+      if (!best_prefix || p.prefix.size() > best_prefix->prefix.size()) {
+        best = &vs;
+        best_prefix = &p;
+      }
     }
   }
-  return nullptr;
+  if (matched) *matched = best_prefix;
+  return best;
 }
 
 const ValueSet& KnowledgeBase::value_set(std::string_view id) const {

@@ -55,7 +55,11 @@ struct ValueSet {
   std::vector<CodePrefix> prefixes;
   std::vector<std::string> text_patterns;             // lower case, matched on word boundaries
   std::vector<std::string> cell_based_text_patterns;  // aqp4 only
-  std::vector<std::string> negation_text_patterns;    // nmosd: a negated text ("NMOSD ruled out") does not count
+  // nmosd (review of issue 12, defect 3): a text match does not count when one of these is just before it ("not
+  // NMOSD"), just after it ("NMOSD ruled out"), or a hedge is near it ("possible NMOSD", "MS vs NMOSD").
+  std::vector<std::string> negation_before_text_patterns;
+  std::vector<std::string> negation_after_text_patterns;
+  std::vector<std::string> hedge_text_patterns;
   std::vector<std::string> low_positive_text_patterns;  // result_positive: "low positive", "weakly positive"
 };
 
@@ -159,8 +163,10 @@ class KnowledgeBase {
 
   /// The owner of system|code, or nullptr. O(1).
   const CodeMeaning* lookup(std::string_view system, std::string_view code) const;
-  /// The value set whose prefix matches (e.g. ICD-10-CM G35.x → ms), or nullptr.
-  const ValueSet* lookup_prefix(std::string_view system, std::string_view code) const;
+  /// The value set whose prefix matches (e.g. ICD-10-CM G35.x → ms), or nullptr; the longest prefix wins (O24.43
+  /// puerperium before O2 pregnancy). `matched` gets the prefix entry when given.
+  const ValueSet* lookup_prefix(std::string_view system, std::string_view code,
+                                const CodePrefix** matched = nullptr) const;
 
   /// Required entries: load_knowledge() guarantees that every id the engine asks for exists.
   const ValueSet& value_set(std::string_view id) const;

@@ -96,8 +96,12 @@ std::string knowledge_report(const KnowledgeBase& kb) {
       "entered-in-error and whose clinical status is active, recurrence, relapse or absent; or such a Condition with no "
       "recognised code whose text or display contains " +
       join(kb.value_set("nmosd").text_patterns) +
-      " on word boundaries, with no negation word in the same clause (" + join(kb.value_set("nmosd").negation_text_patterns) +
-      "); the card then says the match was textual.\n";
+      " on word boundaries, asserted: no negation just before it (" +
+      join(kb.value_set("nmosd").negation_before_text_patterns) + ") or just after it (" +
+      join(kb.value_set("nmosd").negation_after_text_patterns) + ") and no hedge near it (" +
+      join(kb.value_set("nmosd").hedge_text_patterns) +
+      "); a Condition with a code of any value set the engine knows is read by its code only. The card then says "
+      "the match was textual.\n";
   md +=
       "- **AQP4-IgG status:** only final/amended/corrected Observations count. An Observation is an AQP4 test by "
       "code, else by its code text/display (" +
@@ -111,11 +115,12 @@ std::string knowledge_report(const KnowledgeBase& kb) {
       "), a quantity with comparator < or <= (negative), and a quantity read against its first referenceRange (above "
       "high: positive; within: negative; below a low-only range: negative); a bare quantity without interpretation "
       "or range is indeterminate. Each AQP4 and MOG code carries its method (cell-based, ELISA) and sample. A "
-      "positive that is not cell-based is **low-positive** when its words say so (" +
+      "positive ELISA (by its code's method, or ELISA / immunoassay in its code's words) is **low-positive** when its "
+      "words say so (" +
       join(kb.value_set("result_positive").low_positive_text_patterns) +
-      ") or an ELISA value is below `aqp4_elisa_low_positive_ratio` × the upper reference limit; when every "
-      "positive is low-positive and no NMOSD is recorded, NMOSD-05 is a warning to confirm by cell-based assay, "
-      "never critical.\n";
+      ") or its value is below `aqp4_elisa_low_positive_ratio` × the upper reference limit; a positive of another or "
+      "unknown method is never low-positive. When every positive is low-positive, no NMOSD is recorded and an MS "
+      "diagnosis is, NMOSD-05 is a warning to confirm by cell-based assay; otherwise it stays critical.\n";
   md +=
       "- **Medications:** codes first (RxNorm ingredient, brand, biosimilar and product SCD/SBD codes, each product mapped "
       "to its ingredient; ATC, SNOMED substance), "
@@ -164,9 +169,14 @@ std::string knowledge_report(const KnowledgeBase& kb) {
     if (!vs.text_patterns.empty()) md += "\nText patterns: " + join(vs.text_patterns) + "\n";
     if (!vs.cell_based_text_patterns.empty())
       md += "\nCell-based assay text patterns: " + join(vs.cell_based_text_patterns) + "\n";
-    if (!vs.negation_text_patterns.empty())
-      md += "\nNegation words (a text match in the same clause as one of these does not count): " +
-            join(vs.negation_text_patterns) + "\n";
+    if (!vs.negation_before_text_patterns.empty())
+      md += "\nNegation words just before a text match (then it does not count): " +
+            join(vs.negation_before_text_patterns) + "\n";
+    if (!vs.negation_after_text_patterns.empty())
+      md += "\nNegation words just after a text match (then it does not count): " +
+            join(vs.negation_after_text_patterns) + "\n";
+    if (!vs.hedge_text_patterns.empty())
+      md += "\nHedges near a text match (then it does not assert the diagnosis): " + join(vs.hedge_text_patterns) + "\n";
     if (!vs.low_positive_text_patterns.empty())
       md += "\nLow-positive words: " + join(vs.low_positive_text_patterns) + "\n";
     md += "\n";

@@ -121,7 +121,19 @@ struct PregnancyEvent {
   std::int64_t time = 0;
   bool pregnant = false;
   std::string evidence;
+  bool confirmed = true;  // false: only an unverified code prefix says so (review of issue 12, defect 2)
 };
+
+// Review of issue 12, defect 2: a code of `value_set` that is a verified listed code or matches a verified prefix.
+bool has_verified_code(const fhir::Concept& code, const ValueSet& value_set, const KnowledgeBase& kb) {
+  for (const auto& coding : code.codings) {
+    if (const CodeMeaning* m = kb.lookup(coding.system, coding.code); m && m->value_set == &value_set)
+      return m->code && m->code->verified;
+    const CodePrefix* prefix = nullptr;
+    if (kb.lookup_prefix(coding.system, coding.code, &prefix) == &value_set && prefix->verified) return true;
+  }
+  return false;
+}
 
 bool condition_counts(const fhir::Condition& c) {
   // Issue 4 §2: "active and not refuted or entered-in-error"; clinical status absent counts.
@@ -206,36 +218,28 @@ std::string result_words(const fhir::Observation& o) {
   return text;
 }
 
-// Issue 12 item 3: a positive that is not from a cell-based assay and is low: said so in words, or an ELISA value
-// below `aqp4_elisa_low_positive_ratio` times the upper reference limit (the assay's cut-off).
+// Issue 12 item 3: a positive ELISA that is low: said so in words, or a value below `aqp4_elisa_low_positive_ratio`
+// times the upper reference limit (the assay's cut-off). Review of issue 12, defect 4: only an ELISA (by its code or
+// the words of its code); a result of unknown method is a positive, not a low positive.
 bool is_low_positive(const LabResult& lab, const KnowledgeBase& kb) {
-  if (lab.value != ResultValue::positive || lab.cell_based) return false;
+  if (lab.value != ResultValue::positive || lab.cell_based || lab.method != "elisa") return false;
   const fhir::Observation& o = *lab.observation;
   if (detail::contains_any_word(result_words(o), kb.value_set("result_positive").low_positive_text_patterns))
     return true;
-  return lab.method == "elisa" && o.value_quantity && o.reference_high && *o.reference_high > 0 &&
+  return o.value_quantity && o.reference_high && *o.reference_high > 0 &&
          *o.value_quantity / *o.reference_high < kb.threshold("aqp4_elisa_low_positive_ratio");
 }
 
-// Issue 12 item 2: a negation word in the same clause as the NMOSD words ("NMOSD ruled out", "not NMOSD").
-bool negated_in_clause(const std::string& lower, const ValueSet& vs) {
-  std::size_t start = 0;
-  while (start <= lower.size()) {
-    std::size_t end = lower.find_first_of(".;,|\n", start);
-    if (end == std::string::npos) end = lower.size();
-    const std::string clause = lower.substr(start, end - start);
-    if (detail::contains_any_word(clause, vs.text_patterns) && detail::contains_any_word(clause, vs.negation_text_patterns))
-      return true;
-    start = end + 1;
+// Review of issue 12, defect 3: a Condition with no code of any value set the engine knows whose text or display
+// asserts NMOSD: named on word boundaries, not negated right before or after, not hedged ("possible", "vs").
+bool nmosd_by_text(const fhir::Condition& c, const ValueSet& nmosd, const KnowledgeBase& kb) {
+  for (const auto& coding : c.code.codings) {
+    if (kb.lookup(coding.system, coding.code) || kb.lookup_prefix(coding.system, coding.code)) return false;
   }
-  return false;
-}
-
-// A Condition with no recognised code whose text or display names NMOSD on word boundaries, not negated.
-bool nmosd_by_text(const fhir::Condition& c, const ValueSet& nmosd) {
   std::string text = detail::to_lower(c.code.text);
   for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
-  return detail::contains_any_word(text, nmosd.text_patterns) && !negated_in_clause(text, nmosd);
+  return detail::asserted_term(text, nmosd.text_patterns, nmosd.negation_before_text_patterns,
+                               nmosd.negation_after_text_patterns, nmosd.hedge_text_patterns);
 }
 
 const char* const kLabValueSets[] = {"aqp4", "mog", "hbsag", "anti_hbc", "igg", "tb_igra", "hcg", "pregnancy_status"};
@@ -314,13 +318,17 @@ const AgentUse* PatientContext::receiving(const Agent& agent) const {
   return nullptr;
 }
 
-const AttackEvent* PatientContext::relapse_on(const AgentUse& u) const {
+const AttackEvent* PatientContext::relapse_on(const AgentUse& u, std::int64_t since, std::int64_t min_on_seconds) const {
   if (!u.start) return nullptr;
   const std::optional<std::int64_t> end = u.end ? u.end : (u.active ? std::optional<std::int64_t>(now) : std::nullopt);
   if (!end) return nullptr;
-  for (const auto& ev : attacks)
-    if (ev.relapse && ev.time >= *u.start && ev.time <= *end) return &ev;
-  return nullptr;
+  const AttackEvent* latest = nullptr;
+  for (const auto& ev : attacks) {
+    if (!ev.relapse || ev.time < since || ev.time > now || ev.time > *end) continue;
+    if (ev.time - *u.start < min_on_seconds) continue;
+    if (!latest || ev.time >= latest->time) latest = &ev;
+  }
+  return latest;
 }
 
 bool PatientContext::failed(const Agent& agent) const {
@@ -389,6 +397,11 @@ void meningococcal_status(PatientContext& ctx, const fhir::PatientRecord& record
       for (const auto& t : m->code->tags)
         if (t == "menb_4c" || t == "menb_fhbp") family = t;
     }
+    if (family.empty() && !coded) {  // a product named in the text (the products are not interchangeable)
+      const std::string text = detail::to_lower(imm.vaccine.text);
+      if (detail::contains_any_word(text, {"bexsero", "menb-4c", "4cmenb"})) family = "menb_4c";
+      if (detail::contains_any_word(text, {"trumenba", "menb-fhbp"})) family = "menb_fhbp";
+    }
     const bool combined = is_both || (!coded && detail::concept_in(imm.vaccine, both, kb, true));
     if (combined || detail::concept_in(imm.vaccine, acwy, kb, !coded)) acwy_doses.push_back(Dose{*imm.occurrence, family, line});
     if (combined || detail::concept_in(imm.vaccine, b, kb, !coded)) b_doses.push_back(Dose{*imm.occurrence, family, line});
@@ -416,20 +429,28 @@ void meningococcal_status(PatientContext& ctx, const fhir::PatientRecord& record
   const auto b_gap = static_cast<std::int64_t>(kb.threshold("men_b_min_interval_days")) * kDay;
   const auto b_booster = static_cast<std::int64_t>(kb.threshold("men_b_booster_days")) * kDay;
   const auto fhbp_doses = static_cast<std::size_t>(kb.threshold("men_b_fhbp_doses"));
+  // Review of issue 12, defect 8: a dose of unknown MenB product (CVX 164, "MenB vaccine") cannot complete a primary
+  // series, as an unspecified meningococcal dose (CVX 108) cannot count as MenACWY.
   bool primary = false;
-  for (const char* family : {"menb_4c", "menb_fhbp", ""}) {
+  for (const char* family : {"menb_4c", "menb_fhbp"}) {
     std::vector<Dose> same;
     for (const auto& d : b_doses)
       if (d.family == family) same.push_back(d);
     primary = primary || (std::string(family) == "menb_fhbp" ? same.size() >= fhbp_doses : has_gap(same, b_gap));
   }
+  std::size_t unknown_product = 0;
+  for (const auto& d : b_doses) unknown_product += d.family.empty() ? 1 : 0;
   if (b_doses.empty()) {
     ctx.meningococcal_evidence.push_back("No MenB vaccination documented at least 2 weeks ago");
   } else if (!primary) {
     ctx.meningococcal_evidence.push_back("MenB: " + std::to_string(b_doses.size()) + " dose(s) (" +
                                          dose_dates(b_doses) +
                                          "); the primary series is incomplete (MenB-4C: 2 doses at least 1 month "
-                                         "apart; MenB-FHbp: 3 doses; the products are not interchangeable)");
+                                         "apart; MenB-FHbp: 3 doses; the products are not interchangeable)" +
+                                         (unknown_product > 0 ? std::string("; ") + std::to_string(unknown_product) +
+                                                                    " dose(s) of unknown MenB product do not count "
+                                                                    "towards a series: record the product"
+                                                              : std::string()));
   } else if (ctx.now - b_doses.back().time > b_booster) {
     ctx.meningococcal_evidence.push_back("MenB: last dose more than 3 years ago (" + b_doses.back().line +
                                          "): a booster is due (ACIP: 1 year after the series, then every 2-3 years)");
@@ -459,7 +480,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   for (const auto& c : record.conditions) {
     if (!condition_counts(c)) continue;
     const bool by_code = detail::concept_in(c.code, nmosd, kb, false);
-    if (by_code || nmosd_by_text(c, nmosd)) {
+    if (by_code || nmosd_by_text(c, nmosd, kb)) {
       ctx.nmosd = true;
       ctx.nmosd_conditions.push_back(&c);
       if (ctx.nmosd_evidence.empty()) {
@@ -486,14 +507,18 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
                                                         ? c.code.codings[0].display
                                                         : c.code.text) +
                               "\"";
-    bool mentions = false, excluded = false, planning = false;
-    for (const auto& p : kb.pregnancy_patterns()) mentions = mentions || text.find(p) != std::string::npos;
-    for (const auto& p : kb.pregnancy_exclusions()) excluded = excluded || text.find(p) != std::string::npos;
-    for (const auto& p : kb.pregnancy_planning()) planning = planning || text.find(p) != std::string::npos;
-    const bool coded = detail::concept_in(c.code, kb.value_set("pregnancy"), kb, false);
+    // Review of issue 12, defect 1: whole words only, and an exclusion names pregnancy itself.
+    const bool mentions = detail::contains_any_word(text, kb.pregnancy_patterns());
+    const bool excluded = detail::contains_any_word(text, kb.pregnancy_exclusions());
+    const bool planning = detail::contains_any_word(text, kb.pregnancy_planning());
+    const ValueSet& pregnancy = kb.value_set("pregnancy");
+    const bool coded = detail::concept_in(c.code, pregnancy, kb, false);
     if (coded || (mentions && !excluded)) {
       const std::int64_t t = c.recorded ? *c.recorded : c.onset ? *c.onset : 0;
-      pregnancy_events.push_back(PregnancyEvent{t, true, shown});
+      const bool confirmed = (mentions && !excluded) || has_verified_code(c.code, pregnancy, kb);
+      pregnancy_events.push_back(PregnancyEvent{
+          t, true, confirmed ? shown : shown + " (a code matched only by an unverified ICD-10-CM range: confirm)",
+          confirmed});
     } else if (mentions && planning && !ctx.pregnancy_planned) {
       ctx.pregnancy_planned = true;
       ctx.pregnancy_planned_evidence = "Pregnancy planned: " + shown;
@@ -567,6 +592,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
                    [](const PregnancyEvent& a, const PregnancyEvent& b) { return a.time < b.time; });
   if (!pregnancy_events.empty() && pregnancy_events.back().pregnant) {
     ctx.pregnant = true;
+    ctx.pregnancy_confirmed = pregnancy_events.back().confirmed;
     ctx.pregnancy_evidence = pregnancy_events.back().evidence;
   }
   // nmosd-knowledge.md §1.3: "any earlier positive makes the patient AQP4-positive, whatever later results say".
@@ -649,12 +675,13 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   }
 
   // Attack and relapse signals (knowledge report, "Attack and relapse signals").
-  // Issue 12 item 7: a relapse is dated by the event (the later of its onset and recordedDate: an onset copied from
-  // the original diagnosis is not the relapse), and an NMOSD Condition recorded later than the diagnosis is an attack.
+  // Issue 12 item 7: a relapse is dated by the event, and an NMOSD Condition recorded later than the diagnosis is an
+  // attack. Review of issue 12, defect 5: the event date is the onset when there is one; recordedDate (when it was
+  // written down, possibly weeks later) only when there is no onset.
   const auto min_after_dx = static_cast<std::int64_t>(kb.threshold("relapse_min_days_after_diagnosis")) * kDay;
   for (const fhir::Condition* c : ctx.nmosd_conditions) {
     const bool relapse_status = c->clinical_status == "recurrence" || c->clinical_status == "relapse";
-    const std::int64_t t = std::max(c->onset.value_or(INT64_MIN), c->recorded.value_or(INT64_MIN));
+    const std::int64_t t = c->onset ? *c->onset : c->recorded.value_or(INT64_MIN);
     if (relapse_status) {
       const std::int64_t when = t == INT64_MIN ? input.now : t;
       ctx.attacks.push_back(AttackEvent{when, true, false,

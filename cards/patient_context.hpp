@@ -70,6 +70,7 @@ struct PatientContext {
   std::vector<AttackEvent> attacks;  // oldest first
 
   bool pregnant = false;
+  bool pregnancy_confirmed = false;  // review of issue 12, defect 2: not only by an unverified code prefix
   std::string pregnancy_evidence;
   bool pregnancy_planned = false;  // issue 12 item 6: a reason for NMOSD-15 counselling, not a pregnancy
   std::string pregnancy_planned_evidence;
@@ -88,8 +89,11 @@ struct PatientContext {
   std::vector<const AgentUse*> active_of(AgentClass cls) const;
   /// The active chart use of `agent` (not for another condition); nullptr when the patient does not receive it.
   const AgentUse* receiving(const Agent& agent) const;
-  /// The first relapse while `use` covered it (started before, not ended); nullptr when none.
-  const AttackEvent* relapse_on(const AgentUse& use) const;
+  /// The latest relapse in [since, now] while `use` covered it: at least `min_on_seconds` after its start and not
+  /// after its end (active: now); nullptr when none. Review of issue 12, defect 6: every attack is considered, so a
+  /// recent relapse is found behind an earlier one (NMOSD-04, NMOSD-16 and failed() share it).
+  const AttackEvent* relapse_on(const AgentUse& use, std::int64_t since = INT64_MIN,
+                                std::int64_t min_on_seconds = 0) const;
   /// A relapse happened on `agent` (issue 12 item 11: treatment failure).
   bool failed(const Agent& agent) const;
   /// Latest counted result of `value_set_id` taken in [now - lookback, now]; nullptr when none.

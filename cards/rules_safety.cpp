@@ -82,7 +82,7 @@ void nmosd_07_screening_before_b_cell_il6r(const RuleEnv& env, std::vector<Card>
   const RuleText& rule = env.kb.rule("NMOSD-07");
   for (const auto& draft : ctx.drafted) {
     if (draft.agent->screening.empty()) continue;
-    std::vector<const ValueSet*> missing;
+    std::vector<const ValueSet*> missing, repeat;
     std::vector<std::string> findings;
     bool hbsag = false, anti_hbc = false;
     for (const auto& id : draft.agent->screening) {
@@ -96,6 +96,13 @@ void nmosd_07_screening_before_b_cell_il6r(const RuleEnv& env, std::vector<Card>
       if (id == "igg") {
         if (igg_low(*lab->observation, env.kb))
           findings.push_back("Low serum IgG" + where + ": higher infection risk on B-cell depletion");
+        continue;
+      }
+      // Review of issue 12, defect 7: "Indeterminate", "Equivocal" or a bare quantity is not a screen done.
+      if (lab->value == ResultValue::indeterminate) {
+        repeat.push_back(&env.kb.value_set(id));
+        findings.push_back(env.kb.value_set(id).title + ": result not readable" + where +
+                           " (indeterminate, equivocal or a value without a reference range): repeat before the first dose");
         continue;
       }
       if (lab->value != ResultValue::positive) continue;
@@ -118,7 +125,8 @@ void nmosd_07_screening_before_b_cell_il6r(const RuleEnv& env, std::vector<Card>
     std::vector<std::string> evidence{use_line(draft, "Drafted")};
     evidence.insert(evidence.end(), findings.begin(), findings.end());
     for (const ValueSet* vs : missing) evidence.push_back("No " + vs->title + " result in the last 12 months");
-    const std::string_view key = hbsag ? "hbsag" : findings.empty() ? "" : "positive";
+    const bool positive = findings.size() > repeat.size();
+    const std::string_view key = hbsag ? "hbsag" : positive ? "positive" : !repeat.empty() ? "unreadable" : "";
     Card card = make_card(env, "NMOSD-07", draft.reference(), evidence, key, draft.agent->name);
     if (hbsag)
       add_suggestion(card, rule.suggestions.at(2), true,
@@ -133,6 +141,9 @@ void nmosd_07_screening_before_b_cell_il6r(const RuleEnv& env, std::vector<Card>
     for (const ValueSet* vs : missing)
       add_suggestion(card, fill(rule.suggestions.at(0), "{test}", vs->title), true,
                      {create_lab_order(env, *vs, "Pre-treatment screening: " + vs->title)}, "any");
+    for (const ValueSet* vs : repeat)
+      add_suggestion(card, fill(rule.suggestions.at(0), "{test}", vs->title) + " (repeat)", true,
+                     {create_lab_order(env, *vs, "Repeat pre-treatment screening: " + vs->title)}, "any");
     out.push_back(std::move(card));
   }
 }
@@ -215,9 +226,14 @@ void nmosd_14_pregnancy_on_teratogen(const RuleEnv& env, std::vector<Card>& out)
     }
   }
   if (evidence.size() == base) return;
-  Card card = make_card(env, "NMOSD-14", "", evidence, {}, agent_list(agents));
+  // Review of issue 12, defect 2: an unverified code range alone is a warning to confirm, not a critical card.
+  const bool confirmed = ctx.pregnancy_confirmed;
+  Card card = make_card(env, "NMOSD-14", "", evidence, confirmed ? "" : "unconfirmed", agent_list(agents));
+  if (!confirmed)
+    add_suggestion(card, env.kb.rule("NMOSD-14").suggestions.at(1), true,
+                   {create_lab_order(env, env.kb.value_set("hcg"), "Pregnancy test (hCG) before continuing")}, "any");
   for (const AgentUse* d : drafts)
-    add_suggestion(card, fill(env.kb.rule("NMOSD-14").suggestions.at(0), "{agent}", d->agent->name), true,
+    add_suggestion(card, fill(env.kb.rule("NMOSD-14").suggestions.at(0), "{agent}", d->agent->name), confirmed,
                    {delete_order(*d, "Remove the draft " + d->agent->name + " order")}, "any");
   out.push_back(std::move(card));
 }

@@ -216,15 +216,12 @@ void nmosd_04_relapse_on_older_agent(const RuleEnv& env, std::vector<Card>& out)
   const auto min_on = static_cast<std::int64_t>(env.kb.threshold("older_agent_min_days")) * kDay;
   const AttackEvent* relapse = nullptr;
   const AgentUse* on = nullptr;
-  for (const auto& ev : ctx.attacks) {
-    if (!ev.relapse || ev.time > ctx.now || ev.time < ctx.now - window) continue;
-    for (const auto& u : ctx.chart) {
-      if (u.agent->agent_class != AgentClass::older || !u.start || *u.start > ev.time - min_on) continue;
-      const bool covers = u.end ? *u.end >= ev.time : u.active;
-      if (covers) {
-        relapse = &ev;
-        on = &u;
-      }
+  for (const auto& u : ctx.chart) {
+    if (u.agent->agent_class != AgentClass::older) continue;
+    const AttackEvent* ev = ctx.relapse_on(u, ctx.now - window, min_on);
+    if (ev && (!relapse || ev->time >= relapse->time)) {
+      relapse = ev;
+      on = &u;
     }
   }
   if (!relapse) return;
@@ -261,23 +258,29 @@ void nmosd_16_relapse_on_high_efficacy_agent(const RuleEnv& env, std::vector<Car
   for (const auto& u : ctx.chart) {
     const auto cls = u.agent->agent_class;
     if (cls != AgentClass::approved && cls != AgentClass::high_efficacy && !u.agent->maintenance) continue;
-    const AttackEvent* ev = ctx.relapse_on(u);
-    if (!ev || ev->time > ctx.now || ev->time < ctx.now - window || *u.start > ev->time - min_on) continue;
+    const AttackEvent* ev = ctx.relapse_on(u, ctx.now - window, min_on);
+    if (!ev) continue;
     std::vector<std::string> evidence{ev->evidence, use_line(u, "On")};
     if (ctx.aqp4 == Serostatus::positive)
       evidence.insert(evidence.end(), ctx.aqp4_evidence.begin(), ctx.aqp4_evidence.end());
+    // Review of issue 12, defect 10: the switch options exclude each other (at-most-one); the B-cell check is not an
+    // alternative to them, so it has its own card.
     Card card = make_card(env, "NMOSD-16", u.reference(), evidence, {}, u.agent->name);
-    if (u.agent->b_cell_depleting)
-      add_suggestion(card, rule.suggestions.at(0), true,
+    for (const Option& o : fitting_agents(env, ctx.aqp4 == Serostatus::positive)) {
+      if (mechanism_class(*o.agent) == mechanism_class(*u.agent)) continue;  // switch class
+      add_suggestion(card, option_label(rule.suggestions.at(1), o), false, {create_medication(env, *o.agent)},
+                     "at-most-one");
+    }
+    out.push_back(std::move(card));
+    if (u.agent->b_cell_depleting) {
+      Card check = make_card(env, "NMOSD-16", u.reference() + "#b-cells", evidence, "b_cells", u.agent->name);
+      add_suggestion(check, rule.suggestions.at(0), true,
                      {create_service_order(env, nullptr, "CD19+ B-cell count and CD27+ memory B cells (flow cytometry)",
                                            "B-cell repopulation check after a relapse on " + u.agent->name)},
                      "any");
-    for (const Option& o : fitting_agents(env, ctx.aqp4 == Serostatus::positive)) {
-      if (mechanism_class(*o.agent) == mechanism_class(*u.agent)) continue;  // switch class
-      add_suggestion(card, option_label(rule.suggestions.at(1), o), false, {create_medication(env, *o.agent)}, "any");
+      out.push_back(std::move(check));
     }
-    out.push_back(std::move(card));
-    return;  // one card, for the first agent in the chart the patient relapsed on
+    return;  // for the first agent in the chart the patient relapsed on
   }
 }
 
@@ -289,11 +292,12 @@ void nmosd_05_ms_therapy_in_nmosd(const RuleEnv& env, std::vector<Card>& out) {
   std::vector<std::string> basis;
   if (ctx.nmosd) basis.push_back(ctx.nmosd_evidence);
   if (ctx.aqp4 == Serostatus::positive) basis.push_back(ctx.aqp4_evidence.front());
-  // Issue 12 item 10: a low-positive ELISA is the only evidence (no NMOSD recorded, no confirmed positive): warning,
-  // confirm by cell-based assay before continuing the MS therapy. A recorded NMOSD or a clear positive stays critical.
-  const bool unconfirmed = !ctx.nmosd && ctx.aqp4_low_positive_only;
+  // Issue 12 item 10: a low-positive ELISA is the only evidence (no NMOSD recorded, no confirmed positive) in a
+  // patient with a recorded MS diagnosis: warning, confirm by cell-based assay before continuing the MS therapy.
+  // Review of issue 12, defect 4: without an MS diagnosis, a recorded NMOSD or a clear positive it stays critical.
+  const bool unconfirmed = !ctx.nmosd && ctx.ms && ctx.aqp4_low_positive_only;
   const std::string_view key = unconfirmed ? "low" : "";
-  if (unconfirmed && ctx.ms) basis.push_back("Multiple sclerosis recorded: the low-positive ELISA may be a false positive");
+  if (unconfirmed) basis.push_back("Multiple sclerosis recorded: the low-positive ELISA may be a false positive");
   const RuleText& rule = env.kb.rule("NMOSD-05");
   auto confirm = [&](Card& card) {
     if (unconfirmed)

@@ -39,6 +39,76 @@ bool contains_any_word(std::string_view haystack_lower, const std::vector<std::s
   return false;
 }
 
+namespace {
+
+// The last `n` words of `text`, with any punctuation before the first of them ("?nmosd" → "?").
+std::string_view last_words(std::string_view text, int n) {
+  std::size_t i = text.size();
+  for (int words = 0; i > 0 && words < n; ++words) {
+    while (i > 0 && !is_word_char(text[i - 1])) --i;
+    while (i > 0 && is_word_char(text[i - 1])) --i;
+  }
+  if (i > 0 && n > 0) {
+    while (i > 0 && !is_word_char(text[i - 1])) --i;  // keep the punctuation that leads the window
+  }
+  return text.substr(i);
+}
+
+// The first `n` words of `text`, with the punctuation between them.
+std::string_view first_words(std::string_view text, int n) {
+  std::size_t i = 0;
+  for (int words = 0; i < text.size() && words < n; ++words) {
+    while (i < text.size() && !is_word_char(text[i])) ++i;
+    while (i < text.size() && is_word_char(text[i])) ++i;
+  }
+  while (i < text.size() && !is_word_char(text[i])) ++i;  // trailing punctuation ("nmosd ?")
+  return text.substr(0, i);
+}
+
+std::size_t after_last_of(std::string_view text, std::size_t end, std::string_view stops) {
+  const std::size_t p = text.substr(0, end).find_last_of(stops);
+  return p == std::string_view::npos ? 0 : p + 1;
+}
+
+std::size_t first_of(std::string_view text, std::size_t from, std::string_view stops) {
+  const std::size_t p = text.find_first_of(stops, from);
+  return p == std::string_view::npos ? text.size() : p;
+}
+
+bool word_in(std::string_view window, const std::vector<std::string>& needles) {
+  return contains_any_word(window, needles);
+}
+
+}  // namespace
+
+bool asserted_term(std::string_view text, const std::vector<std::string>& terms,
+                   const std::vector<std::string>& before, const std::vector<std::string>& after,
+                   const std::vector<std::string>& hedges) {
+  for (const auto& term : terms) {
+    if (term.empty()) continue;
+    for (std::size_t pos = text.find(term); pos != std::string_view::npos; pos = text.find(term, pos + 1)) {
+      const std::size_t end = pos + term.size();
+      const bool left_ok = pos == 0 || !is_word_char(text[pos - 1]) || !is_word_char(term.front());
+      const bool right_ok = end == text.size() || !is_word_char(text[end]) || !is_word_char(term.back());
+      if (!left_ok || !right_ok) continue;
+      const std::size_t clause = after_last_of(text, pos, ",;.|\n");
+      const std::size_t clause_end = first_of(text, end, ",;.|\n");
+      const std::size_t statement = after_last_of(text, pos, ";|\n");
+      const std::size_t statement_end = first_of(text, end, ";|\n");
+      const std::string_view tail = text.substr(end, statement_end - end);
+      if (word_in(last_words(text.substr(clause, pos - clause), 3), before)) continue;
+      if (word_in(first_words(tail, 3), after)) continue;
+      // A hedge before the term ("possible NMOSD", "MS vs. NMOSD"), or right after it in its clause ("NMOSD
+      // suspected", "NMOSD vs MS"), not one about something else ("NMOSD, possible relapse").
+      if (word_in(last_words(text.substr(statement, pos - statement), 4), hedges) ||
+          word_in(first_words(text.substr(end, clause_end - end), 1), hedges))
+        continue;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::size_t utf8_length(std::string_view text) {
   std::size_t n = 0;
   for (char c : text) {

@@ -16,6 +16,14 @@ bool contains_word(std::string_view haystack_lower, std::string_view needle_lowe
 /// True when any of `needles` (lower case) occurs in `haystack_lower` on word boundaries.
 bool contains_any_word(std::string_view haystack_lower, const std::vector<std::string>& needles);
 
+/// Review of issue 12, defect 3: true when some occurrence of `terms` in `haystack_lower` (on word boundaries) is
+/// asserted: none of `before` in the 3 words before it within its clause (up to , ; . | or a line end), none of
+/// `after` in the 3 words after it (across commas, up to ; | or a line end), and none of `hedges` in the 4 words
+/// before it (across commas and full stops, up to ; | or a line end) or as the word right after it in its clause.
+bool asserted_term(std::string_view haystack_lower, const std::vector<std::string>& terms,
+                   const std::vector<std::string>& before, const std::vector<std::string>& after,
+                   const std::vector<std::string>& hedges);
+
 /// Number of Unicode code points in UTF-8 `text` (CDS Hooks counts characters, not bytes).
 std::size_t utf8_length(std::string_view text);
 

@@ -67,6 +67,8 @@ struct MedicationUse {
   std::optional<double> dose_mg;           // first dosage's dose in mg when stated in mg or g
   Concept route;                           // first dosage's route
   std::string dosage_text;                 // first dosage's text
+  std::string json;                        // the resource as received (compact JSON), so that an update that stops it
+                                           // can carry every member (an update replaces the whole resource)
 };
 
 /// Observation: only what the engine judges; `status` is kept so the engine can ignore non-final results.

@@ -521,6 +521,7 @@ Status Reader::read_medication_use(const Value& r, const std::string& path, Medi
   if (auto e = read_code(r, f::kStatus, path, m.status)) return e;
   if (auto e = read_code(r, f::kIntent, path, m.intent)) return e;
   if (auto e = read_medication(r, path, m)) return e;
+  m.json = to_json(r);
 
   // Dates. MedicationRequest: authoredOn; DSTU2 MedicationOrder: dateWritten / dateEnded; MedicationStatement:
   // dateAsserted and effective[x]. dispenseRequest.validityPeriod bounds a request.

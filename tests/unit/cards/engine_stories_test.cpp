@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(patient_view_aqp4_never_tested_asks_for_serostatus) {
   const Card& c = card_of(cards, "NMOSD-01");
   BOOST_TEST(indicator_name(c.indicator) == "info");
   BOOST_REQUIRE(c.suggestions.size() == 2u);
-  BOOST_TEST(c.suggestions[0].actions[0].resource_json.find("\"43638-6\"") != std::string::npos);
+  BOOST_TEST(c.suggestions[0].actions[0].resource_json.find("\"63439-4\"") != std::string::npos);  // cell-based
   BOOST_TEST(c.suggestions[0].actions[0].resource_json.find("\"resourceType\":\"ServiceRequest\"") !=
              std::string::npos);
   BOOST_TEST(c.suggestions[1].actions[0].resource_json.find("\"90248-6\"") != std::string::npos);

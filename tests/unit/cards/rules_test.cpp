@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(nmosd_12_mog_tested_but_no_cell_based_aqp4_suggests_only_th
   const auto cards = eval(hook_input(Hook::patient_view), r);
   BOOST_REQUIRE(fired(cards, "NMOSD-12"));
   BOOST_TEST(card_of(cards, "NMOSD-12").suggestions.size() == 1u);
-  r.observations[0].code.codings[0].code = "43638-6";  // a cell-based assay (issue 12 item 3): nothing to reorder
+  r.observations[0].code.codings[0].code = "63439-4";  // a cell-based assay (issue 12 item 3): nothing to reorder
   BOOST_TEST(!fired(eval(hook_input(Hook::patient_view), r), "NMOSD-12"));
   BOOST_TEST(!fired(eval(hook_input(Hook::patient_view), nmosd_patient("Positive")), "NMOSD-12"));
 }

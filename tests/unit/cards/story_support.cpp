@@ -164,6 +164,23 @@ fhir::MedicationUse draft_order(std::string id, const std::string& rxcui, const 
   return medication(std::move(id), rxcui, name, "draft", story_now());
 }
 
+fhir::Condition text_condition(const std::string& id, const std::string& text) {
+  fhir::Condition c;
+  c.id = id;
+  c.code.text = text;
+  c.clinical_status = "active";
+  c.recorded = utc(2026, 10, 1);
+  return c;
+}
+
+fhir::PatientRecord on_mycophenolate() {
+  fhir::PatientRecord r;
+  r.patient = fhir::Patient{"pat", utc(1994, 4, 4), "female"};
+  r.conditions.push_back(nmosd_condition());
+  r.medications.push_back(medication("mmf", "68149", "mycophenolate mofetil", "active", utc(2021, 6, 1)));
+  return r;
+}
+
 HookInput hook_input(Hook hook, std::vector<std::string> selections) {
   HookInput in;
   in.hook = hook;

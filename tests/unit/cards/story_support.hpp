@@ -50,5 +50,9 @@ fhir::MedicationUse medication(std::string id, const std::string& rxcui, const s
                                std::int64_t start);
 fhir::MedicationUse draft_order(std::string id, const std::string& rxcui, const std::string& name);
 HookInput hook_input(Hook hook, std::vector<std::string> selections = {});
+/// An active Condition known only by its text, recorded 2026-10-01.
+fhir::Condition text_condition(const std::string& id, const std::string& text);
+/// A woman born 1994 with NMOSD on mycophenolate since 2021 (the pregnancy stories).
+fhir::PatientRecord on_mycophenolate();
 
 }  // namespace nmo::cards::test
