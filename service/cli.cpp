@@ -365,6 +365,14 @@ int serve(const Args& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   runtime.quiet = open_quiet(runtime, args.config);  // after the mask: its thread must not take SIGTERM
+  // The feedback governance page on the admin listener, read from the stores when asked (issue 13).
+  runtime.feedback_page = [&runtime, dir = config_dir(args.config)] {
+    std::vector<feedback::WeekTally> tallies;  // cards issued and quieted, when recorded beside the feedback
+    if (runtime.config.quiet_mode != "off") {
+      tallies = feedback::open_quiet_store(runtime.config, dir)->tallies();
+    }
+    return feedback::feedback_report_html(runtime.feedback_store->all(), tallies, *runtime.knowledge, now_seconds());
+  };
 
   const auto& c = runtime.config;
   http::TransportOptions options;
@@ -393,7 +401,7 @@ int serve(const Args& args) {
   http::TransportOptions admin_options;
   admin_options.address = c.admin_address;
   admin_options.port = static_cast<std::uint16_t>(c.admin_port);
-  admin_options.threads = 1;
+  admin_options.threads = 2;  // a governance page being read from the store never holds up a probe
   admin_options.max_body_bytes = 1024;
   admin_options.max_header_bytes = 8192;
   admin_options.header_timeout = std::chrono::milliseconds(5000);

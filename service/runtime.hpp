@@ -1,7 +1,9 @@
 #pragma once
 // What request handling needs, built once at start-up and shared read-only by all worker threads.
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "cards/knowledge_base.hpp"
 #include "config/service_config.hpp"
@@ -29,6 +31,9 @@ struct Runtime {
   std::shared_ptr<const auth::Authenticator> authenticator;
   /// Set when config.fhir.allowed_servers is not empty; null: missing prefetch data is never fetched.
   std::shared_ptr<fetch::FhirClient> fhir_client;
+  /// The feedback governance page (HTML), read from the stores when asked; null: not served. Throws
+  /// feedback::FeedbackStoreError when the store cannot be read.
+  std::function<std::string()> feedback_page;
 };
 
 /// JSON limits from the configuration.

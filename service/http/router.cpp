@@ -9,6 +9,7 @@
 #include "service/feedback/feedback.hpp"
 #include "service/feedback/feedback_store.hpp"
 #include "service/feedback/quiet_book.hpp"
+#include "service/feedback/report_html.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/hook_call.hpp"
 #include "service/http/http_errors.hpp"
@@ -21,7 +22,7 @@ namespace {
 
 using fhir::ProblemKind;
 
-enum class Route { discovery, service, feedback, healthz, readyz, metrics, none };
+enum class Route { discovery, service, feedback, healthz, readyz, metrics, knowledge_page, feedback_page, none };
 
 struct Match {
   Route route = Route::none;
@@ -35,6 +36,8 @@ Match match(std::string_view target) {
   if (path == "/healthz") return {Route::healthz, {}};
   if (path == "/readyz") return {Route::readyz, {}};
   if (path == "/metrics") return {Route::metrics, {}};
+  if (path == "/reports/knowledge") return {Route::knowledge_page, {}};
+  if (path == "/reports/feedback") return {Route::feedback_page, {}};
   if (path.substr(0, kPrefix.size()) != kPrefix) return {};
   path.remove_prefix(kPrefix.size());
   if (path.empty() || path == "/") return {Route::discovery, {}};
@@ -53,7 +56,9 @@ const char* allowed_methods(Route route) {
     case Route::discovery:
     case Route::healthz:
     case Route::readyz:
-    case Route::metrics: return "GET, OPTIONS";
+    case Route::metrics:
+    case Route::knowledge_page:
+    case Route::feedback_page: return "GET, OPTIONS";
     case Route::service:
     case Route::feedback: return "POST, OPTIONS";
     case Route::none: break;
@@ -69,9 +74,21 @@ const char* route_name(Route route) {
     case Route::healthz: return "healthz";
     case Route::readyz: return "readyz";
     case Route::metrics: return "metrics";
+    case Route::knowledge_page: return "knowledge_page";
+    case Route::feedback_page: return "feedback_page";
     case Route::none: break;
   }
   return "unknown";
+}
+
+// A governance page (service/feedback/report_html.hpp): self-contained, loads nothing.
+HttpResponse page(std::string html) {
+  HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.body = std::move(html);
+  return r;
 }
 
 HttpResponse json(int status, std::string body) {
@@ -116,10 +133,12 @@ void Router::add_cors(const HttpRequest& request, HttpResponse& response) const 
 HttpResponse Router::route(const HttpRequest& request, RequestInfo& info,
                            std::optional<PendingCall>& pending) const {
   Match m = match(request.target);
-  // /metrics only on the admin listener (it is an authentication oracle otherwise: failures by reason), and
-  // only health and metrics there.
-  const bool admin_route = m.route == Route::healthz || m.route == Route::readyz || m.route == Route::metrics;
-  if (listener_ == Listener::admin ? !admin_route : m.route == Route::metrics) m = Match{};
+  // /metrics and the governance pages only on the admin listener (metrics are an authentication oracle
+  // otherwise: failures by reason), and only health, metrics and the pages there.
+  const bool admin_only =
+      m.route == Route::metrics || m.route == Route::knowledge_page || m.route == Route::feedback_page;
+  const bool admin_route = admin_only || m.route == Route::healthz || m.route == Route::readyz;
+  if (listener_ == Listener::admin ? !admin_route : admin_only) m = Match{};
   info.route = route_name(m.route);
   if (m.route == Route::none) return error_response(ProblemKind::not_found, "no such resource");
 
@@ -155,6 +174,15 @@ HttpResponse Router::route(const HttpRequest& request, RequestInfo& info,
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       return r;
     }
+    case Route::knowledge_page: return page(feedback::knowledge_report_html(*runtime_.knowledge));
+    case Route::feedback_page:
+      if (!runtime_.feedback_page) return error_response(ProblemKind::not_found, "no feedback store here");
+      try {
+        return page(runtime_.feedback_page());
+      } catch (const feedback::FeedbackStoreError& e) {
+        ops::log::write(ops::log::Level::error, "feedback_store_failed", {{"detail", e.what()}});
+        return error_response(ProblemKind::unavailable, "the feedback store is unavailable");
+      }
     default: break;
   }
 
