@@ -162,6 +162,7 @@ HttpResponse Router::route(const HttpRequest& request, RequestInfo& info,
   }
   if (m.route == Route::feedback) return feedback(service->id, request, info);
   auto call = begin_hook(*service, request.body, runtime_, now_seconds(), &info.hook_instance);
+  if (call) call->caller = info.caller;
   if (call && call->needs_fetch()) {
     pending = std::move(*call);  // answered later, once gathered
     return {};
@@ -245,7 +246,7 @@ void Router::handle(HttpRequest request, Responder done) const {
   const bool needs_auth =
       request.method != "OPTIONS" && (route == Route::discovery || route == Route::service || route == Route::feedback);
   if (!needs_auth) {
-    dispatch(std::move(request), "", std::move(done));
+    dispatch(std::move(request), "", "", std::move(done));
     return;
   }
   if (!runtime_.authenticator) {
@@ -270,7 +271,8 @@ void Router::handle(HttpRequest request, Responder done) const {
                   {"message", "development mode: accepted a call without a JWT from loopback"},
                   {"count", calls}});
     }
-    dispatch(std::move(*shared), outcome.unsigned_call ? "unsigned" : "jwt", done);
+    dispatch(std::move(*shared), outcome.unsigned_call ? "unsigned" : "jwt",
+             outcome.unsigned_call ? "unsigned" : outcome.iss, done);
   });
 }
 
@@ -289,9 +291,10 @@ HttpResponse Router::refuse(const HttpRequest& request, const char* reason) cons
   return response;
 }
 
-void Router::dispatch(HttpRequest request, std::string auth, Responder done) const {
+void Router::dispatch(HttpRequest request, std::string auth, std::string caller, Responder done) const {
   const auto start = std::chrono::steady_clock::now();
   RequestInfo info;
+  info.caller = std::move(caller);
   std::optional<PendingCall> pending;
   HttpResponse response;
   try {
