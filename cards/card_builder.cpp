@@ -240,7 +240,10 @@ Card make_card(const RuleEnv& env, std::string_view rule_id, std::string_view di
   const RuleText& rule = env.kb.rule(rule_id);
   Card card;
   card.rule_id = rule.id;
-  card.uuid = card_uuid(env.input.hook_instance + "|" + rule.id + "|" + std::string(discriminator), rule_number(rule.id));
+  const std::string& key = env.input.patient_key;
+  card.uuid = card_uuid(env.input.hook_instance + "|" + (key.empty() ? "" : key + "|") + rule.id + "|" +
+                            std::string(discriminator),
+                        rule_number(rule.id));
   card.fact_digest = fact_digest(env, rule.id, discriminator);
   const std::string ind_key = indicator_key.empty() ? hook_name(env.input.hook) : std::string(indicator_key);
   auto it = rule.indicator.find(ind_key);

@@ -18,6 +18,8 @@ struct HookInput {
   std::string hook_instance;  // UUID; seeds the stable card and suggestion uuids
   fhir::FhirVersion fhir_version = fhir::FhirVersion::r4;  // of the request's resources; suggestions follow it
   std::string patient_id;     // bare id (context.patientId)
+  std::string patient_key;    // keyed pseudonym of caller, fhirServer and patient (service/); seeds card uuids
+                              // with hook_instance, so one hookInstance reused for two patients gives two uuids
   std::string user_id;        // "Type/id"
   std::string encounter_id;   // may be empty
   std::vector<std::string> selections;  // order-select: "Type/id" of the selected draft orders

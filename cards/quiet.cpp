@@ -86,6 +86,9 @@ std::string shown_because(const HookInput& input, const Card& card, const QuietE
     return is_order_hook(input.hook) ? "an order being drafted is always checked"
                                      : "an override at ordering does not quiet the chart review";
   }
+  const bool offered = std::any_of(card.override_reasons.begin(), card.override_reasons.end(),
+                                   [&](const fhir::Coding& c) { return c.code == entry.reason_code; });
+  if (!offered) return "this reason is not one the card offers";
   if (kb.quiet_days(entry.reason_code) == 0) return "this reason does not quiet the card";
   if (entry.fact_digest != card.fact_digest) return "the facts behind it have changed since";
   if (input.now >= quiet_until(entry, kb)) {
@@ -100,7 +103,8 @@ namespace detail {
 
 std::string fact_digest(const RuleEnv& env, std::string_view rule_id, std::string_view discriminator) {
   const PatientContext& ctx = env.ctx;
-  const unsigned facts = facts_of(rule_number(rule_id));
+  // At ordering the draft is always a fact: an override of one order never quiets the card for the next.
+  const unsigned facts = facts_of(rule_number(rule_id)) | (is_order_hook(env.input.hook) ? kAgents : 0u);
   std::string text = std::string(rule_id) + "|" + std::string(discriminator) + "|";
   if (facts & kAgents) {
     std::set<std::string> active, drafted;

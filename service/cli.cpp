@@ -36,6 +36,7 @@
 #include "service/http/router.hpp"
 #include "service/http/transport.hpp"
 #include "service/ops/log.hpp"
+#include "service/ops/metrics.hpp"
 #include "service/runtime.hpp"
 #include "service/services.hpp"
 
@@ -329,7 +330,9 @@ std::shared_ptr<feedback::QuietBook> open_quiet(const Runtime& runtime, const st
     book->sync(now_seconds());
     book->start();
     return book;
-  } catch (const feedback::FeedbackStoreError& e) {
+  } catch (const std::exception& e) {  // FeedbackStoreError, or any other: the service starts and shows every card
+    ops::metrics::record_quiet_store_error("open");
+    ops::metrics::set_quiet_store_up(false);
     ops::log::write(ops::log::Level::error, "quiet_store_failed",
                     {{"op", "open"}, {"detail", e.what()}, {"message", "every card is shown"}});
     return nullptr;

@@ -12,6 +12,7 @@
 #include "cards/engine.hpp"
 #include "fhir/prefetch.hpp"
 #include "fhir/record_reader.hpp"
+#include "service/feedback/quiet_book.hpp"
 #include "service/fetch/gather.hpp"
 #include "service/ops/log.hpp"
 #include "service/ops/metrics.hpp"
@@ -280,8 +281,11 @@ HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime) {
   if (call.record.version != fhir::FhirVersion::unknown) input.fhir_version = call.record.version;
   auto stage = Clock::now();
   HookOutcome outcome;
-  const std::vector<cards::Card> cards = quiet_cards(
-      input, call.fhir_server, cards::evaluate(input, call.record, *runtime.knowledge), runtime, outcome.quieted);
+  if (runtime.quiet) {
+    input.patient_key = runtime.quiet->pseudonym(call.caller, call.fhir_server, input.patient_id).value_or("");
+  }
+  const std::vector<cards::Card> cards =
+      quiet_cards(input, cards::evaluate(input, call.record, *runtime.knowledge), runtime, outcome.quieted);
   outcome.evaluate_seconds = seconds_since(stage);
   stage = Clock::now();
   outcome.hook_instance = input.hook_instance;
@@ -408,9 +412,10 @@ void gather_call(PendingCall call, const Runtime& runtime, CallGathered done) {
 }
 
 fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
-                                    std::int64_t now) {
+                                    std::int64_t now, const std::string& caller) {
   auto call = begin_hook(service, body, runtime, now);
   if (!call) return call.problem();
+  call->caller = caller;
   std::promise<fhir::Result<PendingCall>> gathered;
   auto future = gathered.get_future();
   const auto start = Clock::now();

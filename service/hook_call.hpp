@@ -40,6 +40,7 @@ struct PendingCall {
   std::vector<std::pair<std::string, std::string>> next_pages;  // key → the next link of its prefetched searchset
   std::string fhir_server;                                   // "" when the request has none
   std::string access_token;                                  // fhirAuthorization.access_token; never logged
+  std::string caller;  // the verified JWT iss, or "unsigned" (development mode); part of the patient pseudonym
   double parse_seconds = 0;   // spent in begin_hook
   double gather_seconds = 0;  // spent fetching; set by whoever runs gather()
 
@@ -67,8 +68,9 @@ HookOutcome finish_hook(const PendingCall& call, const Runtime& runtime);
 /// The whole call, synchronously: begin_hook, then gather_call() (blocking until the fetch ends, within the
 /// configured deadline), then finish_hook. Problems: invalid (400, with the JSON path), missing_data or upstream
 /// (412: data the service needs neither prefetched nor fetchable). `now` is seconds since the epoch (UTC).
+/// `caller`: PendingCall::caller.
 fhir::Result<HookOutcome> call_hook(const ServiceDef& service, std::string_view body, const Runtime& runtime,
-                                    std::int64_t now);
+                                    std::int64_t now, const std::string& caller = "unsigned");
 
 /// True for 8-4-4-4-12 hexadecimal.
 bool is_uuid(std::string_view text);

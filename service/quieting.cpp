@@ -18,13 +18,12 @@ const char* hook_name(cards::Hook hook) {
 
 }  // namespace
 
-std::vector<cards::Card> quiet_cards(const cards::HookInput& input, const std::string& fhir_server,
-                                     std::vector<cards::Card> cards, const Runtime& runtime,
-                                     std::vector<std::string>& quieted) {
-  if (!runtime.quiet || cards.empty()) return cards;
+std::vector<cards::Card> quiet_cards(const cards::HookInput& input, std::vector<cards::Card> cards,
+                                     const Runtime& runtime, std::vector<std::string>& quieted) {
+  if (!runtime.quiet || cards.empty() || input.patient_key.empty()) return cards;
   feedback::QuietBook& book = *runtime.quiet;
-  const std::string patient = book.pseudonym(fhir_server, input.patient_id);
-  const auto entries = book.entries(patient);
+  const std::string& patient = input.patient_key;
+  const auto entries = book.entries(patient, input.now);
   if (!entries) ops::metrics::record_quiet_fail_open();
   cards::QuietOutcome out =
       cards::apply_quiet(input, std::move(cards), entries ? *entries : std::vector<cards::QuietEntry>{},

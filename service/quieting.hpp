@@ -11,11 +11,12 @@
 
 namespace nmo::service {
 
-/// The cards to show for `input` (fhirServer `fhir_server`), from what evaluate() gave. Appends the rule ids of
-/// the cards quieted to `quieted`. Without runtime.quiet, or while its store is unavailable (fail open,
+/// The cards to show for `input`, from what evaluate() gave. Appends the rule ids of the cards quieted to
+/// `quieted`. Without runtime.quiet or input.patient_key (QuietBook::pseudonym gave none: no fhirServer, no
+/// caller, HMAC failed), every card is shown and none recorded; while the store is unavailable (fail open,
 /// nmo_quiet_fail_open_total), every card is shown.
-std::vector<cards::Card> quiet_cards(const cards::HookInput& input, const std::string& fhir_server,
-                                     std::vector<cards::Card> cards, const Runtime& runtime,
+std::vector<cards::Card> quiet_cards(const cards::HookInput& input, std::vector<cards::Card> cards,
+                                     const Runtime& runtime,
                                      std::vector<std::string>& quieted);
 
 }  // namespace nmo::service

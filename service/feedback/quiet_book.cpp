@@ -10,7 +10,6 @@
 
 #include "cards/knowledge_model.hpp"
 #include "fhir/time.hpp"
-#include "service/feedback/feedback_store.hpp"  // FeedbackStoreError
 #include "service/ops/log.hpp"
 #include "service/ops/metrics.hpp"
 
@@ -19,6 +18,8 @@ namespace {
 
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kPruneEvery = 3600;
+// Overrides not read again for this many refresh intervals are not used (fail open): a hung store or thread.
+constexpr std::int64_t kStaleIntervals = 3;
 // Overrides are read this long past the longest quiet period, so a returning card can still say it was overridden.
 constexpr std::int64_t kMarginDays = 30;
 
@@ -76,7 +77,7 @@ QuietBook::~QuietBook() {
   if (rest.empty() && tallies.empty()) return;
   try {
     store_->record(rest, tallies);
-  } catch (const FeedbackStoreError& e) {
+  } catch (const std::exception& e) {
     ops::log::write(ops::log::Level::warn, "quiet_store_failed", {{"op", "record"}, {"detail", e.what()}});
   }
 }
@@ -101,30 +102,58 @@ void QuietBook::run() {
       if (stop_) return;
       poked_ = false;
     }
-    sync(now_seconds());
+    try {
+      sync(now_seconds());
+    } catch (const std::exception& e) {  // sync catches the store's failures; this is the last line of defence
+      {
+        std::lock_guard lock(mutex_);
+        available_ = false;
+      }
+      ops::metrics::set_quiet_store_up(false);
+      ops::metrics::record_quiet_store_error("sync");
+      ops::log::write(ops::log::Level::error, "quiet_store_failed", {{"op", "sync"}, {"detail", e.what()}});
+    }
   }
 }
 
-std::string QuietBook::pseudonym(std::string_view fhir_server, std::string_view patient_id) const {
-  const std::string message = std::string(fhir_server) + "|" + std::string(patient_id);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), settings_.key.data(), static_cast<int>(settings_.key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
+std::optional<std::string> pseudonym_of_mac(const unsigned char* mac, unsigned int length) {
+  if (mac == nullptr || length != 32) {
+    ops::metrics::record_quiet_pseudonym_error();
+    return std::nullopt;
+  }
   std::string out = "q-";
   char hex[3];
-  for (unsigned int i = 0; i < 16 && i < length; ++i) {
+  for (unsigned int i = 0; i < 16; ++i) {
     std::snprintf(hex, sizeof hex, "%02x", mac[i]);
     out += hex;
   }
   return out;
 }
 
-std::optional<std::vector<cards::QuietEntry>> QuietBook::entries(const std::string& pseudonym) const {
+std::optional<std::string> QuietBook::pseudonym(std::string_view caller, std::string_view fhir_server,
+                                                std::string_view patient_id) const {
+  if (caller.empty() || fhir_server.empty() || patient_id.empty()) return std::nullopt;
+  std::string message;
+  for (std::string_view field : {caller, fhir_server, patient_id}) {
+    message += std::to_string(field.size()) + ":";
+    message += field;
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const unsigned char* ok =
+      HMAC(EVP_sha256(), settings_.key.data(), static_cast<int>(settings_.key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
+  return pseudonym_of_mac(ok, length);
+}
+
+std::optional<std::vector<cards::QuietEntry>> QuietBook::entries(const std::string& pseudonym,
+                                                                 std::int64_t now) const {
+  const auto refresh = std::chrono::duration_cast<std::chrono::seconds>(settings_.refresh).count();
+  const std::int64_t stale_after = std::max<std::int64_t>(1, kStaleIntervals * refresh);
   std::shared_ptr<const Index> index;
   {
     std::lock_guard lock(mutex_);
-    if (!available_) return std::nullopt;
+    if (!available_ || now - last_read_ > stale_after) return std::nullopt;
     index = index_;
   }
   const auto it = index->find(pseudonym);
@@ -181,7 +210,7 @@ bool QuietBook::sync(std::int64_t now) {
   if (!batch.empty() || !tallies.empty()) {
     try {
       store_->record(batch, tallies);
-    } catch (const FeedbackStoreError& e) {
+    } catch (const std::exception& e) {  // FeedbackStoreError, or a bug: never the end of the service
       ok = false;
       ops::metrics::record_quiet_store_error("record");
       ops::log::write(ops::log::Level::warn, "quiet_store_failed", {{"op", "record"}, {"detail", e.what()}});
@@ -205,15 +234,16 @@ bool QuietBook::sync(std::int64_t now) {
       const auto hook = hook_of(row.hook);
       const auto when = overridden_at(row);
       if (!hook || !when) continue;
-      if (!row.reason_system.empty() && row.reason_system != knowledge_->override_system()) continue;
+      if (row.reason_system != knowledge_->override_system()) continue;  // a code of another CodeSystem quiets nothing
       (*index)[row.patient].push_back(
           cards::QuietEntry{row.rule, row.digest, *hook, *when, row.reason_code, row.reason_display});
     }
     std::lock_guard lock(mutex_);
     index_ = std::move(index);
     available_ = true;
+    last_read_ = now;
     ops::metrics::set_quiet_store_up(true);
-  } catch (const FeedbackStoreError& e) {
+  } catch (const std::exception& e) {
     ok = false;
     {
       std::lock_guard lock(mutex_);
@@ -229,7 +259,7 @@ bool QuietBook::sync(std::int64_t now) {
     try {
       store_->prune(now - settings_.unanswered_days * kDay, now - window_days_ * kDay);
       last_prune_ = now;
-    } catch (const FeedbackStoreError& e) {
+    } catch (const std::exception& e) {
       ops::metrics::record_quiet_store_error("prune");
       ops::log::write(ops::log::Level::warn, "quiet_store_failed", {{"op", "prune"}, {"detail", e.what()}});
     }

@@ -30,6 +30,10 @@ struct QuietSettings {
   std::size_t max_pending = 100000;         // issued cards waiting to be written; more are dropped (and logged)
 };
 
+/// "q-" + the first 16 bytes of `mac` in hex; nullopt (counted: nmo_quiet_pseudonym_errors_total) unless the
+/// HMAC-SHA-256 gave 32 bytes, so that a failed HMAC never gives every patient one pseudonym.
+std::optional<std::string> pseudonym_of_mac(const unsigned char* mac, unsigned int length);
+
 class QuietBook {
  public:
   QuietBook(std::shared_ptr<QuietStore> store, std::shared_ptr<const cards::KnowledgeBase> knowledge,
@@ -43,12 +47,17 @@ class QuietBook {
   /// Wakes the thread (after feedback was stored on this replica).
   void poke();
 
-  /// "q-" + 32 hex digits of HMAC-SHA-256(key, fhirServer "|" patientId): the same patient of the same EHR on
-  /// every replica, and no identifier in the store.
-  std::string pseudonym(std::string_view fhir_server, std::string_view patient_id) const;
+  /// "q-" + 32 hex digits of HMAC-SHA-256(key, caller, fhirServer and patientId, each prefixed by its length):
+  /// the same patient of the same EHR on every replica, and no identifier in the store. `caller`: the verified
+  /// JWT iss, or "unsigned" (development mode), so that one EHR cannot quiet another's patients. Nullopt (no
+  /// quieting, no recording) without caller, fhirServer or patient id, or when HMAC fails (pseudonym_of_mac).
+  std::optional<std::string> pseudonym(std::string_view caller, std::string_view fhir_server,
+                                       std::string_view patient_id) const;
 
-  /// This patient's overrides, from memory; nullopt while the store is unavailable (show every card).
-  std::optional<std::vector<cards::QuietEntry>> entries(const std::string& pseudonym) const;
+  /// This patient's overrides, from memory; nullopt while the store is unavailable (show every card): its last
+  /// read failed, or the last good read is older than three refresh intervals at `now` (a thread or store that
+  /// hangs). `now`: seconds since the epoch.
+  std::optional<std::vector<cards::QuietEntry>> entries(const std::string& pseudonym, std::int64_t now) const;
 
   /// Queues the cards a hook call showed, and counts them and the rules it quieted in the week of `now`, for
   /// the thread to record.
@@ -70,6 +79,7 @@ class QuietBook {
   mutable std::mutex mutex_;  // guards index_, available_, pending_*, dropped_, stop_, poked_
   std::shared_ptr<const Index> index_;
   bool available_ = false;
+  std::int64_t last_read_ = 0;  // `now` of the last good read of the overrides
   std::vector<IssuedCard> pending_;
   std::map<std::pair<std::string, std::int64_t>, WeekTally> pending_tallies_;  // (rule, week)
   std::size_t dropped_ = 0;

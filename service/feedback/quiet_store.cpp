@@ -12,6 +12,8 @@
 namespace nmo::service::feedback {
 namespace {
 
+constexpr const char* kConnectTimeoutSeconds = "5";  // of the PostgreSQL quiet store's connection
+constexpr const char* kStatementTimeoutMs = "5000";
 constexpr int kIssuedColumns = 6;  // card, patient, rule, digest, hook, issued_at
 constexpr int kOverrideColumns = 9;
 
@@ -245,7 +247,12 @@ class PostgresQuietStore final : public QuietStore {
   void ensure_connected() {
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return;
     if (conn_ != nullptr) PQfinish(conn_);
-    conn_ = PQconnectdb(url_.c_str());
+    // A database that accepts the connection and never answers must not hold the book's thread (and with it
+    // every issued card and override) for ever: connect_timeout unless the URL sets one (dbname, expanded last,
+    // overrides the keywords before it), and statement_timeout on every statement.
+    const char* keywords[] = {"connect_timeout", "dbname", nullptr};
+    const char* values[] = {kConnectTimeoutSeconds, url_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keywords, values, 1);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = PQerrorMessage(conn_);  // names host and port, never the password
       while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -254,6 +261,7 @@ class PostgresQuietStore final : public QuietStore {
       throw FeedbackStoreError("cannot connect to PostgreSQL " + redact_url(url_) + ": " + message);
     }
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    run(std::string("SET statement_timeout = ") + kStatementTimeoutMs, {});
     // Replicas may start together: the feedback store's advisory lock serialises the CREATE ... IF NOT EXISTS.
     run("BEGIN", {});
     run("SELECT pg_advisory_xact_lock(7262006)", {});

@@ -194,6 +194,7 @@ HttpResponse Router::route(const HttpRequest& request, RequestInfo& info,
   }
   if (m.route == Route::feedback) return feedback(service->id, request, info);
   auto call = begin_hook(*service, request.body, runtime_, now_seconds(), &info.hook_instance);
+  if (call) call->caller = info.caller;
   if (call && call->needs_fetch()) {
     pending = std::move(*call);  // answered later, once gathered
     return {};
@@ -299,7 +300,7 @@ void Router::handle(HttpRequest request, Responder done) const {
     return;
   }
   if (!needs_auth(request)) {
-    dispatch(std::move(request), "", std::move(done));
+    dispatch(std::move(request), "", "", std::move(done));
     return;
   }
   if (!runtime_.authenticator) {
@@ -363,7 +364,8 @@ void Router::authenticated(HttpRequest request, const auth::AuthOutcome& outcome
                      {"message", "development mode: accepted a call without a JWT from loopback"},
                      {"count", calls}});
   }
-  dispatch(std::move(request), outcome.unsigned_call ? "unsigned" : "jwt", std::move(done));
+  dispatch(std::move(request), outcome.unsigned_call ? "unsigned" : "jwt",
+           outcome.unsigned_call ? "unsigned" : outcome.iss, std::move(done));
 }
 
 HttpResponse Router::refuse(const HttpRequest& request, const char* reason) const {
@@ -381,9 +383,10 @@ HttpResponse Router::refuse(const HttpRequest& request, const char* reason) cons
   return response;
 }
 
-void Router::dispatch(HttpRequest request, std::string auth, Responder done) const {
+void Router::dispatch(HttpRequest request, std::string auth, std::string caller, Responder done) const {
   const auto start = std::chrono::steady_clock::now();
   RequestInfo info;
+  info.caller = std::move(caller);
   std::optional<PendingCall> pending;
   HttpResponse response;
   try {

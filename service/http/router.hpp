@@ -19,6 +19,7 @@ struct RequestInfo {
   std::string route;        // route name: discovery, service, feedback, metrics, healthz, readyz, unknown
   std::string service;      // the CDS service id when the route names a known one
   std::string hook_instance;
+  std::string caller;       // Router::dispatch's caller; becomes PendingCall::caller
   std::string rules;        // rule ids of the cards returned, comma-separated
   std::string quieted;      // rule ids of the cards quieted (overridden, in their quiet period), comma-separated
   std::string patient;      // ops::log::pseudonym of context.patientId
@@ -58,7 +59,8 @@ class Router final : public Handler {
                         std::string_view auth, std::chrono::steady_clock::time_point start) const;
   void add_cors(const HttpRequest& request, HttpResponse& response) const;
   /// Routes a request that needs no authentication or has passed it.
-  void dispatch(HttpRequest request, std::string auth, Responder done) const;
+  // `caller`: the verified JWT iss, "unsigned" (development mode), or "" (a route without authentication).
+  void dispatch(HttpRequest request, std::string auth, std::string caller, Responder done) const;
   HttpResponse refuse(const HttpRequest& request, const char* reason) const;
   bool needs_auth(const HttpRequest& request) const;
   auth::Credentials credentials(const HttpRequest& request) const;

@@ -92,12 +92,30 @@ void write_all(std::string_view bytes) {
 
 std::mutex g_write_mutex;  // one write(2) at a time: the writer thread's batches and synchronous lines
 
+// A thread running `f` that never takes a signal (they are for the service's sigwait): a new thread inherits its
+// creator's mask, so every signal is blocked around the creation and the creator's mask restored after; a mask
+// set by `f` itself would leave a window before it runs.
+template <class F>
+std::thread thread_without_signals(F f) {
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &before);
+  try {
+    std::thread t(std::move(f));
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    return t;
+  } catch (...) {
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    throw;
+  }
+}
+
 // The writer thread and its ring. Created by start_writer and never freed, so that a request thread still
 // holding the pointer after stop_writer() pushes into a live ring (its line is then written by stop_writer's
 // last drain or lost at exit, never a crash).
 class Writer {
  public:
-  explicit Writer(std::size_t capacity) : ring_(capacity), thread_([this] { run(); }) {}
+  explicit Writer(std::size_t capacity) : ring_(capacity), thread_(thread_without_signals([this] { run(); })) {}
 
   void push(std::string_view line) {
     if (!ring_.push(line)) {
@@ -144,12 +162,7 @@ class Writer {
   static constexpr auto kIdleWake = std::chrono::milliseconds(100);  // a missed wake-up costs at most this
 
   void run() {
-    // Signals are for the threads that wait for them (the service's sigwait): never delivered here, whenever this
-    // thread was started.
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
-    std::string batch;
+    std::string batch;  // signals are blocked from the start (thread_without_signals)
     for (;;) {
       batch.clear();
       const std::size_t n = ring_.drain(batch);

@@ -130,6 +130,7 @@ Family<32> g_auth_failures;        // reason
 Family<64> g_quieted;              // rule
 Family<8> g_quiet_store_errors;    // op
 std::atomic<std::uint64_t> g_quiet_fail_open{0};
+std::atomic<std::uint64_t> g_quiet_pseudonym_errors{0};
 std::atomic<std::uint64_t> g_feedback_store_errors{0};
 std::atomic<int> g_quiet_store_up{0};
 Family<32> g_foreign;              // key
@@ -209,6 +210,8 @@ void record_quieted(std::string_view rule) { g_quieted.add(labels({{"rule", rule
 
 void record_quiet_fail_open() { g_quiet_fail_open.fetch_add(1, std::memory_order_relaxed); }
 
+void record_quiet_pseudonym_error() { g_quiet_pseudonym_errors.fetch_add(1, std::memory_order_relaxed); }
+
 void record_quiet_store_error(std::string_view op) { g_quiet_store_errors.add(labels({{"op", op}})); }
 
 void set_quiet_store_up(bool up) { g_quiet_store_up.store(up ? 1 : 0, std::memory_order_relaxed); }
@@ -247,6 +250,11 @@ std::string render() {
          "unavailable.\n";
   out += "# TYPE nmo_quiet_fail_open_total counter\n";
   out += "nmo_quiet_fail_open_total " + std::to_string(g_quiet_fail_open.load(std::memory_order_relaxed)) + "\n";
+  out += "# HELP nmo_quiet_pseudonym_errors_total Hook calls neither quieted nor recorded because the patient "
+         "pseudonym could not be computed (HMAC failed).\n";
+  out += "# TYPE nmo_quiet_pseudonym_errors_total counter\n";
+  out += "nmo_quiet_pseudonym_errors_total " +
+         std::to_string(g_quiet_pseudonym_errors.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP nmo_quiet_store_up Whether the last reload of overrides from the quiet store worked (1) or not.\n";
   out += "# TYPE nmo_quiet_store_up gauge\n";
   out += "nmo_quiet_store_up " + std::to_string(g_quiet_store_up.load(std::memory_order_relaxed)) + "\n";

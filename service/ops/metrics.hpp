@@ -50,6 +50,10 @@ void record_quieted(std::string_view rule);
 /// nmo_quiet_fail_open_total.
 void record_quiet_fail_open();
 
+/// One hook call neither quieted nor recorded because HMAC failed for its patient pseudonym:
+/// nmo_quiet_pseudonym_errors_total.
+void record_quiet_pseudonym_error();
+
 /// The quiet store failed an operation (`op`: record | reload | prune): nmo_quiet_store_errors_total{op}; and
 /// whether its last reload worked: nmo_quiet_store_up (1 | 0).
 void record_quiet_store_error(std::string_view op);

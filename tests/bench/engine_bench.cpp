@@ -245,8 +245,9 @@ const service::Runtime& quiet_runtime() {
     settings.key = "bench key";
     auto book = std::make_shared<service::feedback::QuietBook>(store, r.knowledge, settings);
     for (int i = 0; i < 10000; ++i) {
-      const std::string patient = i == 0 ? book->pseudonym("", "pat") : "q-" + std::to_string(i);
-      store->rows.push_back({patient, "NMOSD-12", "d", "patient-view", "", "access", "", "2026-11-01T00:00:00Z",
+      const std::string patient =
+          i == 0 ? book->pseudonym("unsigned", "https://fhir.example.org/r4", "pat").value_or("") : "q-" + std::to_string(i);
+      store->rows.push_back({patient, "NMOSD-12", "d", "patient-view", r.knowledge->override_system(), "access", "", "2026-11-01T00:00:00Z",
                              "2026-11-01T00:00:00Z"});
     }
     book->sync(kNow);
@@ -264,7 +265,9 @@ void quiet(benchmark::State& state, ChartHook hook) {
   std::int64_t n = 0;
   for (auto _ : state) {
     std::vector<std::string> quieted;
-    auto shown = service::quiet_cards(f.input, "", f.cards, rt, quieted);
+    cards::HookInput input = f.input;
+    input.patient_key = rt.quiet->pseudonym("unsigned", "https://fhir.example.org/r4", input.patient_id).value_or("");
+    auto shown = service::quiet_cards(input, f.cards, rt, quieted);
     benchmark::DoNotOptimize(shown);
     if (++n % 50000 == 0) {
       state.PauseTiming();

@@ -184,6 +184,25 @@ struct FetchServers {
   }
 };
 
+// The cards of a response with each card uuid cut to its rule number (its last 4 hex digits) and the suggestion
+// uuids (seeded by the card's) left out: a card uuid is seeded by the patient pseudonym, which includes
+// fhirServer, so the same chart from another FHIR server has other uuids (and the same cards otherwise).
+rapidjson::Document cards_of(std::string_view body) {
+  rapidjson::Document doc = parse_json(body);
+  if (!doc.IsObject() || !doc.HasMember("cards") || !doc["cards"].IsArray()) return doc;
+  for (auto& card : doc["cards"].GetArray()) {
+    if (!card.IsObject() || !card.HasMember("uuid") || !card["uuid"].IsString()) continue;
+    const std::string uuid = card["uuid"].GetString();
+    const std::string rule = uuid.size() == 36 ? uuid.substr(32) : uuid;
+    card["uuid"].SetString(rule.c_str(), static_cast<rapidjson::SizeType>(rule.size()), doc.GetAllocator());
+    if (!card.HasMember("suggestions") || !card["suggestions"].IsArray()) continue;
+    for (auto& s : card["suggestions"].GetArray()) {
+      if (s.IsObject()) s.RemoveMember("uuid");
+    }
+  }
+  return doc;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -203,7 +222,7 @@ BOOST_AUTO_TEST_CASE(every_story_without_prefetch_gives_the_same_cards_as_with_f
       const auto fetched = exchange(server.port(), post_json(target, without_prefetch(body, fhir.base(story), kToken)));
       check_cards_response(prefetched);
       check_cards_response(fetched);
-      BOOST_CHECK(parse_json(fetched.body) == parse_json(prefetched.body));
+      BOOST_CHECK(cards_of(fetched.body) == cards_of(prefetched.body));
     }
   }
   BOOST_TEST(server.output().find(kToken) == std::string::npos);
@@ -224,7 +243,7 @@ BOOST_AUTO_TEST_CASE(a_paged_prefetch_is_completed_from_fhir_server_with_the_sam
       const auto completed = exchange(server.port(), post_json(target, paged_body));
       check_cards_response(full);
       check_cards_response(completed);
-      BOOST_CHECK(parse_json(completed.body) == parse_json(full.body));
+      BOOST_CHECK(cards_of(completed.body) == cards_of(full.body));
     }
   }
   BOOST_TEST(paged_keys >= 2u);  // the test means something only if some prefetch really was paged

@@ -61,4 +61,16 @@ BOOST_AUTO_TEST_CASE(foreign_or_tampered_uuids_decode_to_no_rule) {
   BOOST_TEST(rule_number_of_card_uuid("") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(the_patient_key_seeds_the_uuid_so_a_reused_hook_instance_gives_each_patient_its_own) {
+  Story story = load_story("aqp4_positive_on_azathioprine");
+  story.input.patient_key = "q-00000000000000000000000000000001";
+  const std::string a = card_of(evaluate(story.input, story.record, knowledge()), "NMOSD-03").uuid;
+  BOOST_TEST(card_of(evaluate(story.input, story.record, knowledge()), "NMOSD-03").uuid == a);  // stable
+  BOOST_TEST(rule_number_of_card_uuid(a) == 3u);
+  story.input.patient_key = "q-00000000000000000000000000000002";
+  const std::string b = card_of(evaluate(story.input, story.record, knowledge()), "NMOSD-03").uuid;
+  BOOST_TEST(b != a);
+  BOOST_TEST(rule_number_of_card_uuid(b) == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

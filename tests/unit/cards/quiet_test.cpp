@@ -151,4 +151,25 @@ BOOST_AUTO_TEST_CASE(the_reason_shown_is_the_knowledge_display_never_the_clients
   BOOST_TEST(out.shown[0].detail.find("as the client sent it") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_order_time_override_of_nmosd_01_does_not_quiet_it_for_a_new_draft) {
+  Story story = load_story("nmosd_aqp4_unknown_azathioprine_drafted");
+  BOOST_REQUIRE(fired(evaluate(story.input, story.record, knowledge()), "NMOSD-01"));
+  const QuietEntry entry = overridden(story, "NMOSD-01", "not-applicable");
+  BOOST_TEST(again(story, {entry}).quieted.size() >= 1u);
+  story.record.draft_medications[0].id = "request-456";  // a new draft
+  for (auto& s : story.input.selections) s = "MedicationRequest/request-456";
+  const QuietOutcome out = again(story, {entry});
+  BOOST_TEST(fired(out.shown, "NMOSD-01"));  // expected: a new draft brings it back
+  BOOST_TEST(out.quieted.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_reason_not_offered_by_the_rule_quiets_nothing) {
+  const Story story = load_story("aqp4_positive_on_azathioprine");
+  // NMOSD-03 offers stable-remission, access, patient-preference, pregnancy-planning; not not-applicable (365 d).
+  const QuietEntry entry = overridden(story, "NMOSD-03", "not-applicable");
+  const QuietOutcome out = again(story, {entry}, story_now() + 200 * kDay);
+  BOOST_TEST(out.quieted.empty());
+  BOOST_TEST(fired(out.shown, "NMOSD-03"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

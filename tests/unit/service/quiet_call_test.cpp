@@ -1,6 +1,8 @@
 // Quieting through the whole hook call (issue 13): a patient story overridden on the feedback endpoint's store,
 // called again, is quiet; a critical card never is; a store that cannot be read shows every card and counts it;
 // two replicas share one PostgreSQL store.
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
@@ -8,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "cards/card.hpp"
 #include "cards/knowledge_model.hpp"
@@ -56,6 +59,29 @@ std::string story(const std::string& name, const std::string& hook_instance) {
   return text;
 }
 
+// The same story for another patient (its id in context, the Patient resource and every reference).
+std::string for_patient(std::string text, const std::string& id) {
+  for (const std::string& from : {std::string("\"patientId\": \"pat\""), std::string("\"id\": \"pat\""),
+                                  std::string("\"Patient/pat\"")}) {
+    std::string to = from;
+    to.replace(to.rfind("pat"), 3, id);
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+      text.replace(at, from.size(), to);
+    }
+  }
+  return text;
+}
+
+// The story without fhirServer (and without fhirAuthorization, which needs it).
+std::string without_fhir_server(std::string text) {
+  const std::string key = "\"fhirServer\": \"https://fhir.example.org/r4\",";
+  const auto at = text.find(key);
+  BOOST_REQUIRE(at != std::string::npos);
+  text.erase(at, key.size());
+  BOOST_REQUIRE(text.find("fhirAuthorization") == std::string::npos);
+  return text;
+}
+
 struct TempDir {
   std::string path;
   TempDir() {
@@ -73,15 +99,18 @@ struct TempDir {
 struct Replica {
   Runtime runtime;
   std::shared_ptr<feedback::FeedbackStore> feedback;
-  Replica(std::shared_ptr<feedback::FeedbackStore> feedback_store, std::shared_ptr<feedback::QuietStore> quiet)
+  Replica(std::shared_ptr<feedback::FeedbackStore> feedback_store, std::shared_ptr<feedback::QuietStore> quiet,
+          std::chrono::milliseconds refresh = std::chrono::milliseconds(5000))
       : feedback(std::move(feedback_store)) {
     runtime.knowledge = knowledge();
     feedback::QuietSettings settings;
+    settings.refresh = refresh;
     settings.key = "a shared secret of every replica";
     runtime.quiet = std::make_shared<feedback::QuietBook>(std::move(quiet), runtime.knowledge, settings);
   }
-  HookOutcome call(const std::string& service, const std::string& body, std::int64_t now = kNow) {
-    auto outcome = call_hook(*find_service(service), body, runtime, now);
+  HookOutcome call(const std::string& service, const std::string& body, std::int64_t now = kNow,
+                   const std::string& caller = "unsigned") {
+    auto outcome = call_hook(*find_service(service), body, runtime, now, caller);
     BOOST_REQUIRE_MESSAGE(outcome.ok(), (outcome.ok() ? std::string() : outcome.problem().message));
     return *outcome;
   }
@@ -137,6 +166,18 @@ class FailingStore final : public feedback::QuietStore {
   std::string describe() const override { return "failing"; }
 };
 
+// A store that fails with something other than FeedbackStoreError (a bad row, a bug, no memory).
+class ThrowingStore final : public feedback::QuietStore {
+ public:
+  void record(const std::vector<feedback::IssuedCard>&, const std::vector<feedback::WeekTally>&) override {
+    throw std::runtime_error("stoll");
+  }
+  std::vector<feedback::WeekTally> tallies() override { throw std::runtime_error("stoll"); }
+  std::vector<feedback::OverrideRow> overrides(std::int64_t) override { throw std::runtime_error("stoll"); }
+  void prune(std::int64_t, std::int64_t) override { throw std::runtime_error("stoll"); }
+  std::string describe() const override { return "throwing"; }
+};
+
 constexpr const char* kFirst = "11111111-1111-4111-8111-111111111111";
 constexpr const char* kSecond = "22222222-2222-4222-8222-222222222222";
 constexpr const char* kThird = "33333333-3333-4333-8333-333333333333";
@@ -164,6 +205,7 @@ BOOST_AUTO_TEST_CASE(a_story_overridden_with_stable_remission_is_quiet_at_the_ne
   BOOST_TEST(again.body == R"({"cards":[]})");
 
   // 180 days later (stable-remission) it is back, and says it was overridden.
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow + 181 * kDay));
   const HookOutcome later = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kThird),
                                          kNow + 181 * kDay);
   BOOST_TEST(joined(later.rules) == "NMOSD-03");
@@ -171,7 +213,7 @@ BOOST_AUTO_TEST_CASE(a_story_overridden_with_stable_remission_is_quiet_at_the_ne
 
   // The store holds a pseudonym, never the patient id.
   const std::string bytes = read(db) + read(db + "-wal");
-  BOOST_TEST(bytes.find(replica.runtime.quiet->pseudonym("https://fhir.example.org/r4", "pat")) != std::string::npos);
+  BOOST_TEST(bytes.find(replica.runtime.quiet->pseudonym("unsigned", "https://fhir.example.org/r4", "pat").value_or("none")) != std::string::npos);
   BOOST_TEST(bytes.find("fhir.example.org") == std::string::npos);
 }
 
@@ -221,6 +263,34 @@ BOOST_AUTO_TEST_CASE(a_store_that_cannot_be_read_shows_every_card_and_counts_it)
   BOOST_TEST(ops::metrics::render().find("nmo_quiet_store_errors_total{op=\"reload\"}") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_store_throwing_any_exception_fails_open_instead_of_stopping_the_service) {
+  Replica replica(nullptr, std::make_shared<ThrowingStore>());
+  BOOST_TEST(!replica.runtime.quiet->sync(kNow));
+  BOOST_TEST(joined(replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kFirst)).rules) ==
+             "NMOSD-03");
+  BOOST_TEST(metric_line("nmo_quiet_store_up") == "nmo_quiet_store_up 0");
+  replica.runtime.quiet->start();  // the thread survives a sync that throws
+  replica.runtime.quiet->poke();
+}
+
+BOOST_AUTO_TEST_CASE(overrides_not_read_again_for_three_refresh_intervals_are_not_used) {
+  TempDir dir;
+  const std::string db = dir.path + "/feedback.db";
+  std::shared_ptr<feedback::FeedbackStore> store = feedback::open_sqlite_feedback_store(db);
+  Replica replica(store, feedback::open_sqlite_quiet_store(db), std::chrono::milliseconds(10000));
+  const HookOutcome first = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kFirst));
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  replica.override_card(uuid_of(first, "NMOSD-03"), "NMOSD-03", "stable-remission");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  BOOST_TEST(joined(replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kSecond), kNow + 30)
+                        .quieted) == "NMOSD-03");
+  const std::string before = metric_line("nmo_quiet_fail_open_total");
+  const HookOutcome stale =
+      replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kThird), kNow + 31);
+  BOOST_TEST(joined(stale.rules) == "NMOSD-03");  // the last good read is older than 3 x 10 s: every card shown
+  BOOST_TEST(metric_line("nmo_quiet_fail_open_total") != before);
+}
+
 BOOST_AUTO_TEST_CASE(two_replicas_share_one_postgres_store) {
   nmo::test::PostgresServer* pg = nmo::test::shared_postgres();
   if (pg == nullptr) {
@@ -254,19 +324,135 @@ BOOST_AUTO_TEST_CASE(a_postgres_store_down_at_start_fails_open_without_the_passw
              "NMOSD-03");
 }
 
-BOOST_AUTO_TEST_CASE(pseudonyms_depend_on_the_key_and_the_fhir_server) {
+BOOST_AUTO_TEST_CASE(a_postgres_store_that_accepts_and_never_answers_fails_instead_of_hanging) {
+  // A listening socket on 127.0.0.1 that never answers the startup packet: without connect_timeout, libpq waits
+  // for ever (and the book's thread with it).
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_REQUIRE(::listen(fd, 4) == 0);
+  socklen_t len = sizeof addr;
+  BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const std::string url = "postgresql://nmo@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/nmo";
+  Replica replica(nullptr, feedback::open_postgres_quiet_store(url));
+  BOOST_TEST(!replica.runtime.quiet->sync(kNow));
+  ::close(fd);
+}
+
+BOOST_AUTO_TEST_CASE(pseudonyms_depend_on_the_key_the_caller_and_the_fhir_server) {
   feedback::QuietSettings one, two;
   one.key = "key one";
   two.key = "key two";
   feedback::QuietBook a(std::make_shared<FailingStore>(), knowledge(), one);
   feedback::QuietBook same(std::make_shared<FailingStore>(), knowledge(), one);
   feedback::QuietBook other(std::make_shared<FailingStore>(), knowledge(), two);
-  const std::string p = a.pseudonym("https://ehr.example/fhir", "pat");
+  const std::string iss = "https://ehr.example/issuer";
+  const std::string p = a.pseudonym(iss, "https://ehr.example/fhir", "pat").value_or("");
   BOOST_TEST(p.size() == 34u);
   BOOST_TEST(p.find("pat") == std::string::npos);
-  BOOST_TEST(same.pseudonym("https://ehr.example/fhir", "pat") == p);
-  BOOST_TEST(other.pseudonym("https://ehr.example/fhir", "pat") != p);
-  BOOST_TEST(a.pseudonym("https://other.example/fhir", "pat") != p);
+  BOOST_TEST(same.pseudonym(iss, "https://ehr.example/fhir", "pat").value_or("none") == p);
+  BOOST_TEST(other.pseudonym(iss, "https://ehr.example/fhir", "pat").value_or("none") != p);
+  BOOST_TEST(a.pseudonym(iss, "https://other.example/fhir", "pat").value_or("none") != p);
+  BOOST_TEST(a.pseudonym("https://other.example/issuer", "https://ehr.example/fhir", "pat").value_or("none") != p);
+  BOOST_TEST(a.pseudonym("unsigned", "https://ehr.example/fhir", "pat").value_or("none") != p);
+}
+
+BOOST_AUTO_TEST_CASE(the_fields_of_a_pseudonym_cannot_run_into_each_other) {
+  feedback::QuietSettings s;
+  s.key = "key";
+  feedback::QuietBook book(std::make_shared<FailingStore>(), knowledge(), s);
+  const auto p = [&](std::string_view caller, std::string_view server, std::string_view id) {
+    return book.pseudonym(caller, server, id).value_or("none");
+  };
+  BOOST_TEST(p("iss", "https://ehr/fhir|a", "b") != p("iss", "https://ehr/fhir", "a|b"));
+  BOOST_TEST(p("iss|x", "y", "p") != p("iss", "x|y", "p"));
+  BOOST_TEST(p("iss", "https://ehr/fhir|a", "b") != "none");
+}
+
+BOOST_AUTO_TEST_CASE(no_pseudonym_without_a_caller_a_fhir_server_or_a_patient) {
+  feedback::QuietSettings s;
+  s.key = "key";
+  feedback::QuietBook book(std::make_shared<FailingStore>(), knowledge(), s);
+  BOOST_TEST(!book.pseudonym("iss", "", "pat").has_value());
+  BOOST_TEST(!book.pseudonym("", "https://ehr/fhir", "pat").has_value());
+  BOOST_TEST(!book.pseudonym("iss", "https://ehr/fhir", "").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_hmac_gives_no_pseudonym_and_is_counted) {
+  const std::string before = metric_line("nmo_quiet_pseudonym_errors_total");
+  BOOST_TEST(!feedback::pseudonym_of_mac(nullptr, 32).has_value());
+  unsigned char mac[32] = {0xab};
+  BOOST_TEST(!feedback::pseudonym_of_mac(mac, 0).has_value());
+  BOOST_TEST(!feedback::pseudonym_of_mac(mac, 20).has_value());
+  BOOST_TEST(feedback::pseudonym_of_mac(mac, 32).value_or("") == "q-ab000000000000000000000000000000");
+  BOOST_TEST(metric_line("nmo_quiet_pseudonym_errors_total") != before);
+}
+
+BOOST_AUTO_TEST_CASE(an_override_on_another_patients_chart_with_the_same_hook_instance_does_not_quiet_this_one) {
+  TempDir dir;
+  const std::string db = dir.path + "/feedback.db";
+  std::shared_ptr<feedback::FeedbackStore> store = feedback::open_sqlite_feedback_store(db);
+  Replica replica(store, feedback::open_sqlite_quiet_store(db));
+  const std::string a_story = story("aqp4_positive_on_azathioprine", kFirst);
+  const std::string b_story = for_patient(a_story, "pat-b");  // a client reusing the hookInstance
+  BOOST_REQUIRE(b_story.find("Patient/pat-b") != std::string::npos);
+
+  const HookOutcome a = replica.call("nmosd-patient-view", a_story);
+  const HookOutcome b = replica.call("nmosd-patient-view", b_story);
+  BOOST_REQUIRE(joined(a.rules) == "NMOSD-03");
+  BOOST_REQUIRE(joined(b.rules) == "NMOSD-03");
+  BOOST_TEST(uuid_of(a, "NMOSD-03") != uuid_of(b, "NMOSD-03"));
+  BOOST_TEST(uuid_of(replica.call("nmosd-patient-view", a_story), "NMOSD-03") == uuid_of(a, "NMOSD-03"));  // stable
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  replica.override_card(uuid_of(b, "NMOSD-03"), "NMOSD-03", "stable-remission");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+
+  const HookOutcome a_again = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kSecond));
+  BOOST_TEST(joined(a_again.rules) == "NMOSD-03");
+  BOOST_TEST(a_again.quieted.empty());
+  const HookOutcome b_again =
+      replica.call("nmosd-patient-view", for_patient(story("aqp4_positive_on_azathioprine", kSecond), "pat-b"));
+  BOOST_TEST(joined(b_again.quieted) == "NMOSD-03");  // the override still quiets the chart it was made on
+}
+
+BOOST_AUTO_TEST_CASE(an_override_made_through_one_issuer_does_not_quiet_the_same_patient_id_of_another) {
+  TempDir dir;
+  const std::string db = dir.path + "/feedback.db";
+  std::shared_ptr<feedback::FeedbackStore> store = feedback::open_sqlite_feedback_store(db);
+  Replica replica(store, feedback::open_sqlite_quiet_store(db));
+  const HookOutcome first = replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kFirst), kNow,
+                                         "https://ehr-one.example");
+  BOOST_REQUIRE(joined(first.rules) == "NMOSD-03");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  replica.override_card(uuid_of(first, "NMOSD-03"), "NMOSD-03", "stable-remission");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  BOOST_TEST(replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kSecond), kNow,
+                          "https://ehr-two.example")
+                 .quieted.empty());
+  BOOST_TEST(joined(replica.call("nmosd-patient-view", story("aqp4_positive_on_azathioprine", kThird), kNow,
+                                 "https://ehr-one.example")
+                        .quieted) == "NMOSD-03");
+}
+
+BOOST_AUTO_TEST_CASE(a_call_without_fhir_server_is_neither_recorded_nor_quieted) {
+  TempDir dir;
+  const std::string db = dir.path + "/feedback.db";
+  std::shared_ptr<feedback::FeedbackStore> store = feedback::open_sqlite_feedback_store(db);
+  Replica replica(store, feedback::open_sqlite_quiet_store(db));
+  const HookOutcome first =
+      replica.call("nmosd-patient-view", without_fhir_server(story("aqp4_positive_on_azathioprine", kFirst)));
+  BOOST_REQUIRE(joined(first.rules) == "NMOSD-03");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  replica.override_card(uuid_of(first, "NMOSD-03"), "NMOSD-03", "stable-remission");
+  BOOST_REQUIRE(replica.runtime.quiet->sync(kNow));
+  const HookOutcome again =
+      replica.call("nmosd-patient-view", without_fhir_server(story("aqp4_positive_on_azathioprine", kSecond)));
+  BOOST_TEST(joined(again.rules) == "NMOSD-03");
+  BOOST_TEST(again.quieted.empty());
+  BOOST_TEST(feedback::open_sqlite_quiet_store(db)->overrides(0).empty());  // its card was never recorded
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(the_writer_thread_never_takes_a_signal_meant_for_sigwait) {
   capture_stdout([] {
     ops::log::start_writer(64);
     write_lines(0, 1);
-    ops::log::flush();  // the writer has run (a new thread's mask is all-blocked until it starts)
+    ops::log::flush();  // the writer has run; it inherited the mask start_writer set around its creation
   });
   pthread_sigmask(SIG_SETMASK, &before, nullptr);
   int others = 0;
