@@ -20,6 +20,7 @@
 #include "cards/card.hpp"
 #include "cards/engine.hpp"
 #include "cards/knowledge_base.hpp"
+#include "cards/knowledge_model.hpp"
 #include "chart.hpp"
 #include "fhir/json.hpp"
 #include "fhir/record_reader.hpp"
