@@ -74,7 +74,11 @@ run_conformance() {  # build tree name
   (cd "$dir" && npm ci --no-audit --no-fund) || return 1
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  NMO_LISTEN_ADDRESS=127.0.0.1 NMO_LISTEN_PORT="$port" NMO_PUBLIC_BASE_URL="http://127.0.0.1:$port" \
+  # nmo-cds refuses NMO_* variables it does not know, such as this script's NMO_TEST_REQUIRE_POSTGRES.
+  local unset_nmo=()
+  while read -r var; do unset_nmo+=(-u "$var"); done < <(compgen -e | grep '^NMO_' || true)
+  env "${unset_nmo[@]}" NMO_LISTEN_ADDRESS=127.0.0.1 NMO_LISTEN_PORT="$port" NMO_ADMIN_PORT=0 \
+    NMO_PUBLIC_BASE_URL="http://127.0.0.1:$port" \
     NMO_FEEDBACK_SQLITE_PATH="$PWD/$dir/feedback.db" \
     "build/$name/service/nmo-cds" serve --config config/service.json >"$dir/server.log" 2>&1 &
   local pid=$!
