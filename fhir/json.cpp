@@ -53,9 +53,10 @@ class LimitingHandler {
     const std::size_t kept = std::min<std::size_t>(length, kMaxKeyInPath);
     if (copy) {  // the reader's buffer is reused for the next string: keep a copy
       top.copy.assign(str, kept);
-      top.key = top.copy;
+      top.copied = true;
     } else {  // in situ: the name stays where it lies
       top.key = std::string_view(str, kept);
+      top.copied = false;
     }
     if (length > limits_.max_string_bytes) return fail("JSON member name longer than the limit");
     return doc_.Key(str, length, copy);
@@ -79,7 +80,7 @@ class LimitingHandler {
     for (std::size_t i = 0; i < depth_; ++i) {
       const Frame& f = frames_[i];
       if (f.object) {
-        out = path_member(out, f.key);
+        out = path_member(out, f.name());
       } else if (f.count > 0) {
         out = path_index(out, f.count - 1);
       }
@@ -93,8 +94,12 @@ class LimitingHandler {
   struct Frame {
     bool object = false;
     std::size_t count = 0;  // arrays: items seen so far
-    std::string_view key;   // objects: the current member's name (kept for the error path only)...
-    std::string copy;       // ...held here when the reader does not parse in situ
+    std::string_view key;   // objects: the current member's name (kept for the error path only), in situ...
+    std::string copy;       // ...or held here when the reader does not parse in situ
+    bool copied = false;
+    // Never a view into `copy` kept across calls: a Frame moves when frames_ grows, and a short string's bytes
+    // move with it.
+    std::string_view name() const { return copied ? std::string_view(copy) : key; }
   };
 
   // Called before each value: counts the values and array items.
@@ -114,6 +119,7 @@ class LimitingHandler {
     f.object = object;
     f.count = 0;
     f.key = {};
+    f.copied = false;
     return true;
   }
 

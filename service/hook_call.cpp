@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstddef>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -216,7 +217,8 @@ fhir::Result<PendingCall> begin_hook(const ServiceDef& service, std::string_view
   // Parsed in situ (issue 14): strings stay in this thread's copy of the body instead of being copied into the
   // document, whose values go to an arena over a reused buffer. Nothing read from the document outlives it.
   thread_local std::string text;
-  thread_local std::array<char, 64 * 1024> arena_buffer;
+  // Aligned for the ChunkHeader RapidJSON places at its start (a char array alone may be misaligned: UB).
+  alignas(std::max_align_t) thread_local std::array<char, 64 * 1024> arena_buffer;
   text.assign(body);
   rapidjson::MemoryPoolAllocator<> arena(arena_buffer.data(), arena_buffer.size());
   struct Release {  // a large body's copy is not kept by the thread

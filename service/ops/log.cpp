@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -202,7 +203,9 @@ class Writer {
 };
 
 std::atomic<Writer*> g_writer{nullptr};
-Writer* g_retired = nullptr;  // the last stopped writer, kept reachable (not a leak)
+// Stopped writers, kept reachable (a late emit() may still hold one: see Writer); one per start_writer() call.
+std::vector<Writer*>* const g_retired = new std::vector<Writer*>;  // never destroyed; under g_retired_mutex
+std::mutex g_retired_mutex;
 std::atomic<std::uint64_t> g_dropped_before{0};  // drops of writers already stopped
 
 struct StopAtExit {
@@ -271,7 +274,8 @@ void stop_writer() {
   if (writer == nullptr) return;
   writer->stop();
   g_dropped_before.fetch_add(writer->dropped(), std::memory_order_relaxed);
-  g_retired = writer;  // not deleted: see Writer
+  std::lock_guard lock(g_retired_mutex);
+  g_retired->push_back(writer);  // not deleted: see Writer
 }
 
 void flush() {

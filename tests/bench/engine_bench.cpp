@@ -133,7 +133,7 @@ void finish(benchmark::State& state, const Fixture& f) {
 // arena over a reused buffer.
 struct InPlace {
   std::string text;
-  std::array<char, 64 * 1024> buffer;
+  alignas(std::max_align_t) std::array<char, 64 * 1024> buffer;  // RapidJSON puts its ChunkHeader here
 };
 
 InPlace& scratch() {
