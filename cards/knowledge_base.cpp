@@ -83,6 +83,10 @@ class Node {
     for (const auto& item : opt_items(name)) {
       if (!item.v_.IsString() || item.v_.GetStringLength() == 0) item.fail("expected a non-empty string");
       std::string s(item.v_.GetString(), item.v_.GetStringLength());
+      // Lower-case lists are text patterns, matched on word boundaries in a concept's words (detail::concept_words
+      // joins its text and displays with " | "), so a pattern may neither hold a '|' nor start or end with a space.
+      if (lower && (s.find('|') != std::string::npos || s.front() == ' ' || s.back() == ' '))
+        item.fail("a text pattern may not contain '|' or start or end with a space");
       out.push_back(lower ? detail::to_lower(s) : s);
     }
     return out;
@@ -97,6 +101,9 @@ class Node {
   const rapidjson::Value& v_;
   std::string path_;
 };
+
+// The longest "system|code" of a known code (KnowledgeBase::lookup builds its key on the stack).
+constexpr std::size_t kMaxCodeKey = 256;
 
 // The longest an override may quiet a card: two years, so that every quieted card is seen again.
 constexpr int kMaxQuietDays = 730;
@@ -426,6 +433,7 @@ struct KnowledgeLoader {
     };
     auto add = [&](const KnownCode& code, CodeMeaning meaning, const std::string& path) {
       const std::string key = key_of(code.system, code.code);
+      if (key.size() > kMaxCodeKey) throw LoadError{path, "system and code longer than " + std::to_string(kMaxCodeKey) + " bytes"};
       auto [it, inserted] = kb.code_index_.emplace(key, meaning);
       if (!inserted && (it->second.value_set != meaning.value_set || it->second.agent != meaning.agent))
         throw LoadError{path, "code " + key + " is in two conflicting classes: " + owner_name(it->second) + " and " +
@@ -443,6 +451,24 @@ struct KnowledgeLoader {
         add(a.codes[j], CodeMeaning{nullptr, &a, &a.codes[j]},
             "agents.json:" + fhir::path_index("agents", i) + ".codes[" + std::to_string(j) + "]");
     }
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < kb.agents_.size(); ++i)
+      for (const auto& name : kb.agents_[i].names) {
+        names.push_back(name);
+        kb.agent_of_name_.push_back(i);
+      }
+    kb.agent_names_ = detail::WordIndex(names);
+    std::vector<std::string> patterns;
+    for (std::size_t i = 0; i < kb.value_sets_.size(); ++i)
+      for (const auto& pattern : kb.value_sets_[i].text_patterns) {
+        patterns.push_back(pattern);
+        kb.value_set_of_pattern_.push_back(i);
+      }
+    kb.value_set_patterns_ = detail::WordIndex(patterns);
+    for (const auto& vs : kb.value_sets_)
+      for (const auto& p : vs.prefixes)
+        if (std::find(kb.prefix_systems_.begin(), kb.prefix_systems_.end(), p.system) == kb.prefix_systems_.end())
+          kb.prefix_systems_.push_back(p.system);
   }
 
   void check_required() {
@@ -466,8 +492,39 @@ struct KnowledgeLoader {
   }
 };
 
+std::vector<const Agent*> KnowledgeBase::agents_named(std::string_view words_lower) const {
+  std::vector<bool> named(agents_.size());
+  agent_names_.find(words_lower, [&](std::size_t i) {
+    named[agent_of_name_[i]] = true;
+    return false;
+  });
+  std::vector<const Agent*> out;
+  for (std::size_t i = 0; i < agents_.size(); ++i)
+    if (named[i]) out.push_back(&agents_[i]);
+  return out;
+}
+
+std::vector<const ValueSet*> KnowledgeBase::value_sets_named(std::string_view words_lower) const {
+  std::vector<bool> named(value_sets_.size());
+  value_set_patterns_.find(words_lower, [&](std::size_t i) {
+    named[value_set_of_pattern_[i]] = true;
+    return false;
+  });
+  std::vector<const ValueSet*> out;
+  for (std::size_t i = 0; i < value_sets_.size(); ++i)
+    if (named[i]) out.push_back(&value_sets_[i]);
+  return out;
+}
+
 const CodeMeaning* KnowledgeBase::lookup(std::string_view system, std::string_view code) const {
-  auto it = code_index_.find(key_of(system, code));
+  // The key is built on the stack (issue 14: one heap string per lookup was a tenth of evaluate); a longer one
+  // than any known code cannot be in the index.
+  char key[kMaxCodeKey];
+  if (system.size() + code.size() + 1 > sizeof key) return nullptr;
+  std::copy(system.begin(), system.end(), key);
+  key[system.size()] = '|';
+  std::copy(code.begin(), code.end(), key + system.size() + 1);
+  auto it = code_index_.find(std::string_view(key, system.size() + code.size() + 1));
   return it == code_index_.end() ? nullptr : &it->second;
 }
 
@@ -475,6 +532,10 @@ const ValueSet* KnowledgeBase::lookup_prefix(std::string_view system, std::strin
                                             const CodePrefix** matched) const {
   const ValueSet* best = nullptr;
   const CodePrefix* best_prefix = nullptr;
+  if (std::find(prefix_systems_.begin(), prefix_systems_.end(), system) == prefix_systems_.end()) {
+    if (matched) *matched = nullptr;
+    return nullptr;
+  }
   for (const auto& vs : value_sets_) {
     for (const auto& p : vs.prefixes) {
       if (p.system != system || code.substr(0, p.prefix.size()) != p.prefix) continue;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cards/knowledge_base.hpp"
+#include "cards/text_match.hpp"
 #include "fhir/patient_record.hpp"
 
 namespace nmo::cards {
@@ -161,6 +162,12 @@ class KnowledgeBase {
   const std::vector<std::string>& pregnancy_planning() const { return pregnancy_planning_; }
   const std::vector<std::string>& route_iv_patterns() const { return route_iv_patterns_; }
 
+  /// The agents (in the order of agents()) one of whose names occurs in `words_lower` on word boundaries.
+  std::vector<const Agent*> agents_named(std::string_view words_lower) const;
+  /// The value sets (in order) one of whose text_patterns occurs in `words_lower` on word boundaries: one pass over
+  /// the words for every value set at once.
+  std::vector<const ValueSet*> value_sets_named(std::string_view words_lower) const;
+
   /// The owner of system|code, or nullptr. O(1).
   const CodeMeaning* lookup(std::string_view system, std::string_view code) const;
   /// The value set whose prefix matches (e.g. ICD-10-CM G35.x → ms), or nullptr; the longest prefix wins (O24.43
@@ -199,7 +206,17 @@ class KnowledgeBase {
   std::vector<std::string> interp_positive_, interp_negative_, interp_low_;
   std::vector<std::string> pregnancy_patterns_, pregnancy_exclusions_, pregnancy_planning_, route_iv_patterns_;
 
-  std::unordered_map<std::string, CodeMeaning> code_index_;  // "system|code"
+  // "system|code"; looked up by string_view (no key is built on the heap per lookup).
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  std::unordered_map<std::string, CodeMeaning, KeyHash, std::equal_to<>> code_index_;
+  std::vector<std::string> prefix_systems_;
+  detail::WordIndex agent_names_;                // every agent's names, in order
+  std::vector<std::size_t> agent_of_name_;       // agent_names_ position → index in agents_
+  detail::WordIndex value_set_patterns_;         // every value set's text_patterns, in order
+  std::vector<std::size_t> value_set_of_pattern_;  // the systems some value set has a prefix of (usually one: ICD-10-CM)
 };
 
 }  // namespace nmo::cards

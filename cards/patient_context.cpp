@@ -20,12 +20,20 @@ std::vector<const Agent*> match_agents(const fhir::Concept& medication, const Kn
     if (const CodeMeaning* m = kb.lookup(coding.system, coding.code); m && m->agent) add(m->agent);
   }
   if (!out.empty()) return out;
-  std::string text = to_lower(medication.text);
-  for (const auto& coding : medication.codings) text.append(" | ").append(to_lower(coding.display));
-  for (const auto& agent : kb.agents()) {
-    if (contains_any_word(text, agent.names)) add(&agent);
+  return kb.agents_named(concept_words(medication));
+}
+
+std::string concept_words(const fhir::Concept& code) {
+  std::size_t size = code.text.size();
+  for (const auto& coding : code.codings) size += 3 + coding.display.size();
+  std::string text;
+  text.reserve(size);
+  text.append(code.text);
+  for (const auto& coding : code.codings) text.append(" | ").append(coding.display);
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  return out;
+  return text;
 }
 
 bool concept_in(const fhir::Concept& code, const ValueSet& value_set, const KnowledgeBase& kb, bool use_text) {
@@ -34,12 +42,9 @@ bool concept_in(const fhir::Concept& code, const ValueSet& value_set, const Know
     if (kb.lookup_prefix(coding.system, coding.code) == &value_set) return true;
   }
   if (!use_text || value_set.text_patterns.empty()) return false;
-  if (contains_any_word(to_lower(code.text), value_set.text_patterns)) return true;
-  for (const auto& coding : code.codings) {
-    if (contains_any_word(to_lower(coding.display), value_set.text_patterns)) return true;
-  }
-  return false;
+  return contains_any_word(concept_words(code), value_set.text_patterns);
 }
+
 
 std::string format_date(std::int64_t seconds) {
   // Howard Hinnant's civil_from_days.
@@ -180,8 +185,7 @@ ResultValue read_result(const fhir::Observation& o, const KnowledgeBase& kb) {
     const ValueSet& neg = kb.value_set("result_negative");
     if (detail::concept_in(*o.value_concept, neg, kb, false)) return ResultValue::negative;
     if (detail::concept_in(*o.value_concept, pos, kb, false)) return ResultValue::positive;
-    std::string text = detail::to_lower(o.value_concept->text);
-    for (const auto& c : o.value_concept->codings) text.append(" | ").append(detail::to_lower(c.display));
+    const std::string text = detail::concept_words(*o.value_concept);
     if (auto v = read_text_result(text, kb); v != ResultValue::indeterminate) return v;
   }
   if (o.value_string) {
@@ -209,10 +213,7 @@ ResultValue read_result(const fhir::Observation& o, const KnowledgeBase& kb) {
 // All the words of a result: value text, value concept text and displays, interpretation text and displays.
 std::string result_words(const fhir::Observation& o) {
   std::string text = o.value_string ? detail::to_lower(*o.value_string) : std::string();
-  auto add = [&](const fhir::Concept& c) {
-    text.append(" | ").append(detail::to_lower(c.text));
-    for (const auto& coding : c.codings) text.append(" | ").append(detail::to_lower(coding.display));
-  };
+  auto add = [&](const fhir::Concept& c) { text.append(" | ").append(detail::concept_words(c)); };
   if (o.value_concept) add(*o.value_concept);
   for (const auto& i : o.interpretation) add(i);
   return text;
@@ -232,12 +233,10 @@ bool is_low_positive(const LabResult& lab, const KnowledgeBase& kb) {
 
 // Review of issue 12, defect 3: a Condition with no code of any value set the engine knows whose text or display
 // asserts NMOSD: named on word boundaries, not negated right before or after, not hedged ("possible", "vs").
-bool nmosd_by_text(const fhir::Condition& c, const ValueSet& nmosd, const KnowledgeBase& kb) {
+bool nmosd_by_text(const fhir::Condition& c, std::string_view text, const ValueSet& nmosd, const KnowledgeBase& kb) {
   for (const auto& coding : c.code.codings) {
     if (kb.lookup(coding.system, coding.code) || kb.lookup_prefix(coding.system, coding.code)) return false;
   }
-  std::string text = detail::to_lower(c.code.text);
-  for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
   return detail::asserted_term(text, nmosd.text_patterns, nmosd.negation_before_text_patterns,
                                nmosd.negation_after_text_patterns, nmosd.hedge_text_patterns);
 }
@@ -479,8 +478,9 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   const ValueSet& nmosd = kb.value_set("nmosd");
   for (const auto& c : record.conditions) {
     if (!condition_counts(c)) continue;
+    const std::string text = detail::concept_words(c.code);
     const bool by_code = detail::concept_in(c.code, nmosd, kb, false);
-    if (by_code || nmosd_by_text(c, nmosd, kb)) {
+    if (by_code || nmosd_by_text(c, text, nmosd, kb)) {
       ctx.nmosd = true;
       ctx.nmosd_conditions.push_back(&c);
       if (ctx.nmosd_evidence.empty()) {
@@ -500,8 +500,6 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
     if (detail::concept_in(c.code, kb.value_set("mogad"), kb, false)) ctx.mogad = true;
     // Issue 12 item 6: pregnancy by code (value set "pregnancy") or by text without an exclusion; planning is
     // not pregnancy but a reason for NMOSD-15 counselling.
-    std::string text = detail::to_lower(c.code.text);
-    for (const auto& coding : c.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
     const std::string shown = "Condition/" + detail::markdown_text(c.id) + " \"" +
                               detail::markdown_text(c.code.text.empty() && !c.code.codings.empty()
                                                         ? c.code.codings[0].display
@@ -526,6 +524,8 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
   }
 
   // Laboratory results: codes first, then local codes by text.
+  std::vector<const ValueSet*> lab_sets;
+  for (const char* id : kLabValueSets) lab_sets.push_back(&kb.value_set(id));
   for (const auto& o : record.observations) {
     if (!observation_counts(o)) continue;
     const ValueSet* vs = nullptr;
@@ -537,9 +537,12 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
       }
     }
     if (!vs) {
-      for (const char* id : kLabValueSets) {
-        if (detail::concept_in(o.code, kb.value_set(id), kb, true)) {
-          vs = &kb.value_set(id);
+      // Codes of each lab value set in turn, else its text patterns (all value sets' in one pass over the words).
+      const std::vector<const ValueSet*> named = kb.value_sets_named(detail::concept_words(o.code));
+      for (const ValueSet* lab_set : lab_sets) {
+        if (detail::concept_in(o.code, *lab_set, kb, false) ||
+            std::find(named.begin(), named.end(), lab_set) != named.end()) {
+          vs = lab_set;
           break;
         }
       }
@@ -557,8 +560,7 @@ PatientContext build_context(const HookInput& input, const fhir::PatientRecord& 
         if (m && m->code && std::find(m->code->tags.begin(), m->code->tags.end(), "cell_based") != m->code->tags.end())
           lab.cell_based = true;
       }
-      std::string text = detail::to_lower(o.code.text);
-      for (const auto& coding : o.code.codings) text.append(" | ").append(detail::to_lower(coding.display));
+      const std::string text = detail::concept_words(o.code);
       if (detail::contains_any_word(text, vs->cell_based_text_patterns)) lab.cell_based = true;
       if (lab.method.empty() && detail::contains_any_word(text, {"elisa", "immunoassay"})) lab.method = "elisa";
       lab.low_positive = is_low_positive(lab, kb);

@@ -109,6 +109,8 @@ namespace detail {
 std::vector<const Agent*> match_agents(const fhir::Concept& medication, const KnowledgeBase& kb);
 /// True when the concept has a code of `value_set` (or a prefix of it), or, if `use_text`, its text patterns.
 bool concept_in(const fhir::Concept& code, const ValueSet& value_set, const KnowledgeBase& kb, bool use_text);
+/// A concept's text and each coding's display in lower case, joined by " | " (text patterns never hold a '|').
+std::string concept_words(const fhir::Concept& code);
 /// Methylprednisolone at or above the attack dose, route intravenous or not stated; `route` gets the route text.
 bool attack_dose_steroid(const AgentUse& use, const KnowledgeBase& kb, std::string* route);
 /// "2024-05-01" for a time in seconds since the epoch (UTC).

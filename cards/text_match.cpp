@@ -32,6 +32,51 @@ bool contains_word(std::string_view haystack_lower, std::string_view needle_lowe
   return false;
 }
 
+WordIndex::WordIndex(const std::vector<std::string>& needles_lower) : needles_(needles_lower) {
+  for (std::size_t i = 0; i < needles_.size(); ++i) {
+    const std::string& n = needles_[i];
+    if (n.empty()) continue;  // contains_word finds no empty needle
+    if (!is_word_char(n.front())) {
+      anywhere_.push_back(static_cast<std::uint32_t>(i));
+      continue;
+    }
+    std::size_t end = 0;
+    while (end < n.size() && is_word_char(n[end])) ++end;
+    by_first_word_[n.substr(0, end)].push_back(static_cast<std::uint32_t>(i));
+  }
+}
+
+// A needle that starts with a letter or digit can only match where a word of the text starts, and that word is
+// then the needle's first word: after it the needle either ends (and contains_word wants no letter or digit next)
+// or goes on with a character that is none, which the text must have there too.
+bool WordIndex::find(std::string_view text, const std::function<bool(std::size_t)>& found) const {
+  for (std::uint32_t i : anywhere_)
+    if (contains_word(text, needles_[i]) && found(i)) return true;
+  if (by_first_word_.empty()) return false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && !is_word_char(text[pos])) ++pos;
+    std::size_t end = pos;
+    while (end < text.size() && is_word_char(text[end])) ++end;
+    if (end == pos) break;
+    if (auto it = by_first_word_.find(text.substr(pos, end - pos)); it != by_first_word_.end()) {
+      for (std::uint32_t i : it->second) {
+        const std::string& n = needles_[i];
+        const std::size_t n_end = pos + n.size();
+        if (text.compare(pos, n.size(), n) != 0) continue;
+        if (n_end != text.size() && is_word_char(text[n_end]) && is_word_char(n.back())) continue;
+        if (found(i)) return true;
+      }
+    }
+    pos = end;
+  }
+  return false;
+}
+
+bool WordIndex::contains_any(std::string_view haystack_lower) const {
+  return find(haystack_lower, [](std::size_t) { return true; });
+}
+
 bool contains_any_word(std::string_view haystack_lower, const std::vector<std::string>& needles) {
   for (const auto& needle : needles) {
     if (contains_word(haystack_lower, needle)) return true;

@@ -1,15 +1,15 @@
 #include "service/feedback/quiet_book.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <atomic>
 #include <stdexcept>
 
 #include "cards/knowledge_model.hpp"
 #include "fhir/time.hpp"
+#include "service/ops/keyed_mac.hpp"
 #include "service/ops/log.hpp"
 #include "service/ops/metrics.hpp"
 
@@ -50,6 +50,8 @@ QuietBook::QuietBook(std::shared_ptr<QuietStore> store, std::shared_ptr<const ca
                      QuietSettings settings)
     : store_(std::move(store)), knowledge_(std::move(knowledge)), settings_(std::move(settings)),
       index_(std::make_shared<const Index>()) {
+  static std::atomic<std::uint64_t> books{0};
+  id_ = ++books;
   int longest = 0;
   for (const auto& reason : knowledge_->override_reasons()) longest = std::max(longest, knowledge_->quiet_days(reason.code));
   window_days_ = longest + kMarginDays;
@@ -121,11 +123,11 @@ std::optional<std::string> pseudonym_of_mac(const unsigned char* mac, unsigned i
     ops::metrics::record_quiet_pseudonym_error();
     return std::nullopt;
   }
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "q-";
-  char hex[3];
   for (unsigned int i = 0; i < 16; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", mac[i]);
-    out += hex;
+    out += kHex[mac[i] >> 4];
+    out += kHex[mac[i] & 0x0F];
   }
   return out;
 }
@@ -138,12 +140,13 @@ std::optional<std::string> QuietBook::pseudonym(std::string_view caller, std::st
     message += std::to_string(field.size()) + ":";
     message += field;
   }
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const unsigned char* ok =
-      HMAC(EVP_sha256(), settings_.key.data(), static_cast<int>(settings_.key.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
-  return pseudonym_of_mac(ok, length);
+  // The book's key set up once per thread (issue 14), again when the thread meets another book.
+  thread_local ops::KeyedMac mac_context;
+  thread_local std::uint64_t keyed_for = 0;
+  if (keyed_for != id_) keyed_for = mac_context.set_key(settings_.key) ? id_ : 0;
+  unsigned char mac[32];
+  const bool ok = keyed_for == id_ && mac_context.compute(message, mac);
+  return pseudonym_of_mac(ok ? mac : nullptr, ok ? 32 : 0);
 }
 
 std::optional<std::vector<cards::QuietEntry>> QuietBook::entries(const std::string& pseudonym,

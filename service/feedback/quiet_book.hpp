@@ -74,6 +74,7 @@ class QuietBook {
   std::shared_ptr<QuietStore> store_;
   std::shared_ptr<const cards::KnowledgeBase> knowledge_;
   QuietSettings settings_;
+  std::uint64_t id_ = 0;  // unique per book in this process: which key a thread's MAC context holds
   std::int64_t window_days_ = 0;  // overrides older than the longest quiet period (and a margin) are not read
 
   mutable std::mutex mutex_;  // guards index_, available_, pending_*, dropped_, stop_, poked_

@@ -17,13 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "service/ops/keyed_mac.hpp"
 #include "service/ops/log_ring.hpp"
 
 namespace nmo::service::ops::log {
@@ -315,46 +313,21 @@ const std::string& salt() {
   return g_salt;
 }
 
-// HMAC-SHA-256 keyed with the salt, set up once per thread (and again after set_pseudonym_salt): re-initialising
-// a keyed context reuses its key schedule, where the one-shot HMAC() fetches the digest and hashes the key on
-// every call.
+// HMAC-SHA-256 keyed with the salt, set up once per thread (and again after set_pseudonym_salt).
 class PseudonymMac {
  public:
-  ~PseudonymMac() { EVP_MAC_CTX_free(ctx_); }
-
-  // The MAC of `id` into `mac` (32 bytes); false on an OpenSSL failure.
-  bool compute(std::string_view id, unsigned char* mac) {
+  // The MAC of `id` into `mac`; false on an OpenSSL failure.
+  bool compute(std::string_view id, unsigned char (&mac)[32]) {
     const std::uint64_t generation = g_salt_generation.load(std::memory_order_acquire);
-    if (ctx_ == nullptr || generation != generation_) {
-      if (!key(generation)) return false;
-    } else if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) {
-      return false;
+    if (!mac_.keyed() || generation != generation_) {
+      if (!mac_.set_key(salt())) return false;
+      generation_ = generation;
     }
-    std::size_t len = 0;
-    return EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(id.data()), id.size()) == 1 &&
-           EVP_MAC_final(ctx_, mac, &len, EVP_MAX_MD_SIZE) == 1 && len == 32;
+    return mac_.compute(id, mac);
   }
 
  private:
-  bool key(std::uint64_t generation) {
-    static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX_free(ctx_);
-    ctx_ = hmac ? EVP_MAC_CTX_new(hmac) : nullptr;
-    if (ctx_ == nullptr) return false;
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                                 OSSL_PARAM_construct_end()};
-    const std::string& k = salt();
-    if (EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(k.data()), k.size(), params) != 1) {
-      EVP_MAC_CTX_free(ctx_);
-      ctx_ = nullptr;
-      return false;
-    }
-    generation_ = generation;
-    return true;
-  }
-
-  EVP_MAC_CTX* ctx_ = nullptr;
+  KeyedMac mac_;
   std::uint64_t generation_ = 0;
 };
 
@@ -369,7 +342,7 @@ void set_pseudonym_salt(std::string_view value) {
 std::string pseudonym(std::string_view id) {
   if (id.empty()) return {};
   thread_local PseudonymMac mac_context;
-  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned char mac[32];
   if (!mac_context.compute(id, mac)) return "p-";  // as the one-shot HMAC() gave on failure
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(18, '\0');

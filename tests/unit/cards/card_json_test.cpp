@@ -1,10 +1,12 @@
 // write_response(): CDS Hooks 2.0 §3 card JSON, and golden responses of a few stories compared as parsed JSON.
 #include "cards/card.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <boost/test/unit_test.hpp>
 
 #include "cards/engine.hpp"
@@ -64,6 +66,34 @@ BOOST_AUTO_TEST_CASE(optional_members_without_value_are_omitted) {
   }
   BOOST_TEST(!card["source"].HasMember("url"));
   BOOST_TEST(!card["source"].HasMember("topic"));
+}
+
+// Issue 14: card texts are escaped run by run; the bytes must be exactly rapidjson's Writer::String ones.
+BOOST_AUTO_TEST_CASE(texts_are_escaped_byte_for_byte_as_rapidjson_escapes_them) {
+  std::vector<std::string> texts = {"plain", "\"quoted\" \\ back", "tab\tline\nfeed\r\b\f\x01\x1f\x7f",
+                                    "caf\xc3\xa9 \xe2\x80\x94 \xff"};
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c) every_byte += static_cast<char>(c);
+  texts.push_back(every_byte);
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 200; ++i) {
+    state = state * 1103515245u + 12345u;
+    std::string t(1 + (state >> 16) % 40, ' ');  // an empty detail is omitted, not written
+    for (char& c : t) c = static_cast<char>((state = state * 1103515245u + 12345u) >> 24);
+    texts.push_back(t);
+  }
+  for (const auto& text : texts) {
+    Card card;
+    card.summary = "s";
+    card.detail = text;
+    card.source.label = "l";
+    rapidjson::StringBuffer expected;
+    rapidjson::Writer<rapidjson::StringBuffer> w(expected);
+    w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    const std::string got = write_response({card});
+    BOOST_TEST(got.find("\"detail\":" + std::string(expected.GetString(), expected.GetSize()) + ",") !=
+               std::string::npos);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(resource_is_embedded_as_json_object_and_delete_uses_resource_id) {

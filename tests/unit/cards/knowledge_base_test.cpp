@@ -127,4 +127,28 @@ BOOST_AUTO_TEST_CASE(formulary_naming_an_unknown_agent_is_rejected) {
              "formulary.json:available[5]");
 }
 
+// Issue 14: a concept's text and displays are matched joined by " | " (detail::concept_words), which equals
+// matching them one by one only for patterns without a '|' and without a space at either end.
+BOOST_AUTO_TEST_CASE(a_text_pattern_with_a_bar_or_an_edge_space_is_rejected) {
+  for (const char* bad : {R"("nmosd | devic")", R"(" nmosd")", R"("nmosd ")"}) {
+    BOOST_TEST(problem_path(edited("valuesets.json", R"(["nmosd", "neuromyelitis optica")",
+                                   std::string("[") + bad + R"(, "neuromyelitis optica")")) ==
+               "valuesets.json:valuesets[0].text_patterns[0]");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(agents_and_value_sets_are_named_by_their_text_in_knowledge_order) {
+  auto kb = load_knowledge(knowledge_files());
+  BOOST_REQUIRE(kb.ok());
+  std::vector<std::string> ids;
+  for (const Agent* a : kb.value()->agents_named("prednisone | rituxan (rituximab) | azathioprine 50 mg tab"))
+    ids.push_back(a->id);
+  BOOST_TEST(ids == (std::vector<std::string>{"rituximab", "azathioprine", "prednisone"}));  // agents.json order
+  BOOST_TEST(kb.value()->agents_named("rituximabx | azathioprinelike | xprednisone").empty());
+  const auto sets = kb.value()->value_sets_named("history of devic's disease");
+  BOOST_REQUIRE(!sets.empty());
+  BOOST_TEST(sets[0]->id == "nmosd");
+  BOOST_TEST(kb.value()->value_sets_named("devics").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
