@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
+#include "cards/json_writer.hpp"
 #include "cards/text_match.hpp"
 #include "fhir/json.hpp"
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace nmo::cards::detail {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 std::uint64_t fmix64(std::uint64_t k) {  // MurmurHash3 finaliser
   k ^= k >> 33;
@@ -25,8 +21,8 @@ std::uint64_t fmix64(std::uint64_t k) {  // MurmurHash3 finaliser
 
 std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-void key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void str(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void key(JsonWriter& w, std::string_view k) { w.text(k); }
+void str(JsonWriter& w, std::string_view s) { w.text(s); }
 
 void codeable_concept(JsonWriter& w, const fhir::Coding* coding, std::string_view text) {
   w.StartObject();
