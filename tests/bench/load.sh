@@ -139,8 +139,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_service() {  # transport [config [port [VAR=value ...]]]
   local transport=$1 config=${2:-config/service.json} listen=${3:-0}
   shift $(($# < 3 ? $# : 3))
-  env NMO_LISTEN_PORT="$listen" NMO_LOG_LEVEL=info "$@" "$build_root/bench-$transport/service/nmo-cds" serve \
-    --config "$config" >"$tmp/$target.log" 2>&1 &
+  # A free admin port and a feedback database in the run's directory (not config/feedback.db in the tree).
+  env NMO_LISTEN_PORT="$listen" NMO_ADMIN_PORT=0 NMO_FEEDBACK_SQLITE_PATH="$tmp/$target-feedback.db" NMO_LOG_LEVEL=info \
+    "$@" "$build_root/bench-$transport/service/nmo-cds" serve --config "$config" >"$tmp/$target.log" 2>&1 &
   pid=$!
   port=""
   for _ in $(seq 100); do

@@ -76,7 +76,10 @@ targets+=(nginx)
 start() {  # name binary level
   local p
   p=$(free_port)
-  env NMO_LISTEN_PORT="$p" NMO_LOG_LEVEL="$3" "$2" serve --config config/service.json >"$tmp/$1.log" 2>&1 &
+  # Each instance its own admin listener (a free port) and its own feedback database in the run's directory:
+  # the shipped defaults (admin port 9090, config/feedback.db) would make the second instance fail or share.
+  env NMO_LISTEN_PORT="$p" NMO_ADMIN_PORT=0 NMO_FEEDBACK_SQLITE_PATH="$tmp/$1-feedback.db" NMO_LOG_LEVEL="$3" \
+    "$2" serve --config config/service.json >"$tmp/$1.log" 2>&1 &
   pids+=($!)
   pid_of[$1]=$!
   port[$1]=$p
