@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libboost-dev libboost-test-dev rapidjson-dev libssl-dev libcpprest-dev libbenchmark-dev
-  libsqlite3-dev libpq-dev
+  libsqlite3-dev libpq-dev libmimalloc-dev
   clang-14 libclang-rt-14-dev  # tests only: the sanitizer and libFuzzer build
   postgresql prometheus  # tests only: a private PostgreSQL cluster for the feedback store; promtool for /metrics
   chromium fonts-dejavu-core  # tests only: the governance pages rendered in headless Chromium
