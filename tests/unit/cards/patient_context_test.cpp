@@ -1,8 +1,12 @@
 // build_context(): serostatus, medication matching, conditions and pregnancy.
 #include "cards/patient_context.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <boost/test/unit_test.hpp>
 
+#include "cards/text_match.hpp"
 #include "story_support.hpp"
 
 using namespace nmo::cards;
@@ -113,6 +117,92 @@ BOOST_AUTO_TEST_CASE(mog_status_is_read_like_aqp4) {
 
 BOOST_AUTO_TEST_CASE(record_text_is_escaped_in_markdown) {
   BOOST_TEST(detail::markdown_text("a*b [x](y)\nz") == "a\\*b \\[x\\]\\(y\\) z");
+}
+
+// Review of issue 14: a concept's text and displays are matched joined by " | " (detail::concept_words); for every
+// pattern the loader accepts (no '|', no space at either end) that must answer as matching them one by one did.
+BOOST_AUTO_TEST_CASE(joined_words_match_as_the_text_and_displays_one_by_one_did) {
+  const std::string alphabet = "aB1 -|:?.,\xc3";
+  std::uint64_t state = 0x2545f4914f6cdd1dULL;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  auto random_text = [&](std::size_t max_len) {
+    std::string s(next() % (max_len + 1), ' ');
+    for (char& c : s) c = alphabet[next() % alphabet.size()];
+    return s;
+  };
+  int mismatches = 0, matches = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::vector<std::string> patterns;
+    while (patterns.size() < 3) {
+      std::string p = detail::to_lower(random_text(4));
+      if (!p.empty() && p.find('|') == std::string::npos && p.front() != ' ' && p.back() != ' ') patterns.push_back(p);
+    }
+    nmo::fhir::Concept c;
+    c.text = random_text(8);
+    for (std::size_t n = next() % 4; n > 0; --n) c.codings.push_back({"", "", random_text(8)});
+    bool one_by_one = detail::contains_any_word(detail::to_lower(c.text), patterns);
+    for (const auto& coding : c.codings)
+      one_by_one = one_by_one || detail::contains_any_word(detail::to_lower(coding.display), patterns);
+    if (detail::contains_any_word(detail::concept_words(c), patterns) != one_by_one) ++mismatches;
+    matches += one_by_one ? 1 : 0;
+  }
+  BOOST_TEST(mismatches == 0);
+  BOOST_TEST(matches > 500);
+  // What the loader refuses would differ: "a | b" spans the text and a display, " b" and "a " the separator.
+  nmo::fhir::Concept c;
+  c.text = "A";
+  c.codings.push_back({"", "", "b"});
+  BOOST_TEST(detail::contains_word(detail::concept_words(c), "a | b"));
+  BOOST_TEST(detail::contains_word(detail::concept_words(c), "a "));
+}
+
+// Review of issue 14: the lab loop takes the value sets named by text from one pass (value_sets_named); for each
+// value set that must be what concept_in(..., true) says by text, on texts made of the knowledge's own patterns.
+BOOST_AUTO_TEST_CASE(value_sets_named_by_text_are_those_concept_in_finds_by_text) {
+  const KnowledgeBase& kb = knowledge();
+  std::vector<std::string> words;
+  for (const auto& vs : kb.value_sets())
+    for (const auto& p : vs.text_patterns) words.push_back(p);
+  BOOST_REQUIRE(words.size() > 10u);
+  const std::vector<std::string> glue = {" ", " | ", "-", "x", "", ", ", "1"};
+  std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int mismatches = 0, named_any = 0;
+  for (int round = 0; round < 3000; ++round) {
+    nmo::fhir::Concept c;
+    auto piece = [&] {
+      std::string s;
+      for (std::size_t n = next() % 3; n > 0; --n) {
+        std::string w = words[next() % words.size()];
+        if (next() % 4 == 0 && w.size() > 1) w.erase(next() % w.size(), 1);  // near misses too
+        s += glue[next() % glue.size()] + w;
+      }
+      if (next() % 2 == 0) s += glue[next() % glue.size()];
+      for (char& ch : s)
+        if (next() % 5 == 0 && ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+      return s;
+    };
+    c.text = piece();
+    for (std::size_t n = next() % 3; n > 0; --n) c.codings.push_back({"", "", piece()});
+    const auto named = kb.value_sets_named(detail::concept_words(c));
+    named_any += named.empty() ? 0 : 1;
+    for (const auto& vs : kb.value_sets()) {
+      const bool by_index = std::find(named.begin(), named.end(), &vs) != named.end();
+      if (by_index != detail::concept_in(c, vs, kb, true)) ++mismatches;
+    }
+  }
+  BOOST_TEST(mismatches == 0);
+  BOOST_TEST(named_any > 1000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

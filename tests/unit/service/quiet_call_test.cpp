@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "cards/card.hpp"
 #include "cards/knowledge_model.hpp"
@@ -358,6 +359,29 @@ BOOST_AUTO_TEST_CASE(pseudonyms_depend_on_the_key_the_caller_and_the_fhir_server
   BOOST_TEST(a.pseudonym(iss, "https://other.example/fhir", "pat").value_or("none") != p);
   BOOST_TEST(a.pseudonym("https://other.example/issuer", "https://ehr.example/fhir", "pat").value_or("none") != p);
   BOOST_TEST(a.pseudonym("unsigned", "https://ehr.example/fhir", "pat").value_or("none") != p);
+}
+
+// Review of issue 14: the pseudonyms stored in existing feedback databases stay valid: HMAC-SHA-256 under the
+// book's key of "len:caller" "len:fhirServer" "len:patient", its first 16 bytes in hex (expected values from
+// Python's hmac module), whichever book a thread used before and on any thread.
+BOOST_AUTO_TEST_CASE(pseudonyms_are_the_hmac_sha256_of_the_fields_under_the_books_key) {
+  feedback::QuietSettings one, two, long_key;
+  one.key = "key one";
+  two.key = "key two";
+  long_key.key = std::string(100, 'k');  // longer than SHA-256's block: hashed first
+  feedback::QuietBook a(std::make_shared<FailingStore>(), knowledge(), one);
+  feedback::QuietBook b(std::make_shared<FailingStore>(), knowledge(), two);
+  feedback::QuietBook c(std::make_shared<FailingStore>(), knowledge(), long_key);
+  const std::string iss = "https://ehr.example/issuer", fhir = "https://ehr.example/fhir";
+  const std::string pa = "q-b7d122e4a7cd1e110915f87c20b86dbf", pb = "q-58aec7c576cac8baa077cc25d233a24b";
+  for (int i = 0; i < 2; ++i) {  // each book's key again after another book's on this thread
+    BOOST_TEST(a.pseudonym(iss, fhir, "pat").value_or("none") == pa);
+    BOOST_TEST(b.pseudonym(iss, fhir, "pat").value_or("none") == pb);
+  }
+  BOOST_TEST(c.pseudonym("unsigned", fhir, "pat-\xc3\xa9").value_or("none") == "q-430f48f6b53de3fd0f3ff9ec823d5459");
+  std::string on_other_thread;
+  std::thread([&] { on_other_thread = b.pseudonym(iss, fhir, "pat").value_or("none"); }).join();
+  BOOST_TEST(on_other_thread == pb);
 }
 
 BOOST_AUTO_TEST_CASE(the_fields_of_a_pseudonym_cannot_run_into_each_other) {
