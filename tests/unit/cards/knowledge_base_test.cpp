@@ -137,6 +137,22 @@ BOOST_AUTO_TEST_CASE(a_text_pattern_with_a_bar_or_an_edge_space_is_rejected) {
   }
 }
 
+// Review of issue 14: lookup() builds "system|code" in a 256-byte buffer on the stack, so the loader refuses a
+// longer known code; one of exactly 256 bytes is still found, and a longer code in a record is simply unknown.
+BOOST_AUTO_TEST_CASE(known_codes_of_up_to_256_bytes_with_their_system_are_found_and_longer_ones_rejected) {
+  const std::string system = "http://snomed.info/sct";  // 22 bytes, then '|'
+  const std::string longest(256 - system.size() - 1, '7');
+  auto kb = load_knowledge(edited("valuesets.json", R"("code": "25044007")", R"("code": ")" + longest + "\""));
+  BOOST_REQUIRE(kb.ok());
+  const CodeMeaning* m = kb.value()->lookup(system, longest);
+  BOOST_REQUIRE(m != nullptr);
+  BOOST_TEST(m->value_set->id == "nmosd");
+  BOOST_TEST(kb.value()->lookup(system, longest + "7") == nullptr);
+  BOOST_TEST(kb.value()->lookup(system, std::string(4096, '7')) == nullptr);
+  BOOST_TEST(problem_path(edited("valuesets.json", R"("code": "25044007")", R"("code": ")" + longest + "7\"")) ==
+             "valuesets.json:valuesets[0].codes[0]");
+}
+
 BOOST_AUTO_TEST_CASE(agents_and_value_sets_are_named_by_their_text_in_knowledge_order) {
   auto kb = load_knowledge(knowledge_files());
   BOOST_REQUIRE(kb.ok());
