@@ -433,7 +433,8 @@ struct KnowledgeLoader {
     };
     auto add = [&](const KnownCode& code, CodeMeaning meaning, const std::string& path) {
       const std::string key = key_of(code.system, code.code);
-      if (key.size() > kMaxCodeKey) throw LoadError{path, "system and code longer than " + std::to_string(kMaxCodeKey) + " bytes"};
+      if (key.size() > kMaxCodeKey)
+        throw LoadError{path, "system and code longer than " + std::to_string(kMaxCodeKey) + " bytes"};
       auto [it, inserted] = kb.code_index_.emplace(key, meaning);
       if (!inserted && (it->second.value_set != meaning.value_set || it->second.agent != meaning.agent))
         throw LoadError{path, "code " + key + " is in two conflicting classes: " + owner_name(it->second) + " and " +

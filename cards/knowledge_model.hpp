@@ -212,11 +212,11 @@ class KnowledgeBase {
     std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
   };
   std::unordered_map<std::string, CodeMeaning, KeyHash, std::equal_to<>> code_index_;
-  std::vector<std::string> prefix_systems_;
-  detail::WordIndex agent_names_;                // every agent's names, in order
-  std::vector<std::size_t> agent_of_name_;       // agent_names_ position → index in agents_
-  detail::WordIndex value_set_patterns_;         // every value set's text_patterns, in order
-  std::vector<std::size_t> value_set_of_pattern_;  // the systems some value set has a prefix of (usually one: ICD-10-CM)
+  std::vector<std::string> prefix_systems_;        // the systems some value set has a prefix of (usually ICD-10-CM)
+  detail::WordIndex agent_names_;                  // every agent's names, in order
+  std::vector<std::size_t> agent_of_name_;         // agent_names_ position → index in agents_
+  detail::WordIndex value_set_patterns_;           // every value set's text_patterns, in order
+  std::vector<std::size_t> value_set_of_pattern_;  // value_set_patterns_ position → index in value_sets_
 };
 
 }  // namespace nmo::cards

@@ -45,7 +45,6 @@ bool concept_in(const fhir::Concept& code, const ValueSet& value_set, const Know
   return contains_any_word(concept_words(code), value_set.text_patterns);
 }
 
-
 std::string format_date(std::int64_t seconds) {
   // Howard Hinnant's civil_from_days.
   std::int64_t z = (seconds >= 0 ? seconds : seconds - (kDay - 1)) / kDay + 719468;

@@ -9,9 +9,12 @@ namespace nmo::service::ops {
 KeyedMac::~KeyedMac() { EVP_MAC_CTX_free(ctx_); }
 
 bool KeyedMac::set_key(std::string_view key) {
-  static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  // Fetched on each (rare) keying, so that a failed fetch is tried again next time; the context holds its own
+  // reference to the algorithm.
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   EVP_MAC_CTX_free(ctx_);
   ctx_ = hmac ? EVP_MAC_CTX_new(hmac) : nullptr;
+  EVP_MAC_free(hmac);
   if (ctx_ == nullptr) return false;
   char digest[] = "SHA256";
   const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
