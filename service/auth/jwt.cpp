@@ -110,6 +110,60 @@ std::shared_ptr<EVP_PKEY> rsa_key(const std::string& n, const std::string& e) {
   return key_from_params("RSA", params.get());
 }
 
+struct AlgInfo {
+  std::string_view name;
+  const EVP_MD* (*md)();
+  std::string_view kty;
+  std::string_view crv;  // EC only
+  std::size_t half;      // EC: bytes of R (and of S)
+  bool pss;
+};
+
+// The supported algorithms; PublicKey::verifiers is indexed in this order.
+constexpr std::array<AlgInfo, 5> kAlgorithms{{
+    {"ES256", EVP_sha256, "EC", "P-256", 32, false},
+    {"ES384", EVP_sha384, "EC", "P-384", 48, false},
+    {"RS256", EVP_sha256, "RSA", "", 0, false},
+    {"RS384", EVP_sha384, "RSA", "", 0, false},
+    {"PS384", EVP_sha384, "RSA", "", 0, true},
+}};
+static_assert(kAlgorithms.size() == std::tuple_size_v<decltype(PublicKey::verifiers)>);
+
+std::optional<std::size_t> alg_index(std::string_view alg) {
+  for (std::size_t i = 0; i < kAlgorithms.size(); ++i) {
+    if (kAlgorithms[i].name == alg) return i;
+  }
+  return std::nullopt;
+}
+
+// Whether `key` may verify `info`'s signatures: its type, its curve for EC, and its JWK alg when it names one.
+bool fits(const PublicKey& key, const AlgInfo& info) {
+  return key.key && key.kty == info.kty && (key.alg.empty() || key.alg == info.name) &&
+         (key.kty != "EC" || key.crv == info.crv);
+}
+
+// Sets `md` up to verify `info`'s signatures with `key`.
+bool init_verify(EVP_MD_CTX* md, const AlgInfo& info, EVP_PKEY* key) {
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by md
+  if (EVP_DigestVerifyInit(md, &pctx, info.md(), nullptr, key) != 1) return false;
+  if (info.pss) {
+    // RFC 7518 §3.5: PSS with MGF1 on the same hash, salt as long as the hash.
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, info.md()) == 1;
+  }
+  return info.kty != "RSA" || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+}
+
+// PublicKey::verifiers of `key`: a context set up for each algorithm it fits.
+void prepare_verifiers(PublicKey& key) {
+  for (std::size_t i = 0; i < kAlgorithms.size(); ++i) {
+    if (!fits(key, kAlgorithms[i])) continue;
+    std::shared_ptr<EVP_MD_CTX> md(EVP_MD_CTX_new(), MdCtxFree{});
+    if (md && init_verify(md.get(), kAlgorithms[i], key.key.get())) key.verifiers[i] = std::move(md);
+  }
+}
+
 std::optional<PublicKey> parse_jwk(const rapidjson::Value& jwk) {
   if (!jwk.IsObject()) return std::nullopt;
   PublicKey k;
@@ -132,6 +186,7 @@ std::optional<PublicKey> parse_jwk(const rapidjson::Value& jwk) {
     k.key = rsa_key(*n, *e);
   }
   if (!k.key) return std::nullopt;
+  prepare_verifiers(k);
   return k;
 }
 
@@ -152,23 +207,6 @@ std::optional<rapidjson::Document> decode_object(std::string_view part) {
   auto doc = fhir::parse_json(*bytes, token_json_limits());
   if (!doc || !doc->IsObject()) return std::nullopt;
   return std::move(*doc);
-}
-
-struct AlgInfo {
-  const EVP_MD* md;
-  const char* kty;
-  const char* crv;   // EC only
-  std::size_t half;  // EC: bytes of R (and of S)
-  bool pss;
-};
-
-std::optional<AlgInfo> alg_info(std::string_view alg) {
-  if (alg == "ES256") return AlgInfo{EVP_sha256(), "EC", "P-256", 32, false};
-  if (alg == "ES384") return AlgInfo{EVP_sha384(), "EC", "P-384", 48, false};
-  if (alg == "RS256") return AlgInfo{EVP_sha256(), "RSA", "", 0, false};
-  if (alg == "RS384") return AlgInfo{EVP_sha384(), "RSA", "", 0, false};
-  if (alg == "PS384") return AlgInfo{EVP_sha384(), "RSA", "", 0, true};
-  return std::nullopt;
 }
 
 // RFC 7518 §3.4: an ECDSA JWS signature is R‖S, each left-padded to the curve size; OpenSSL verifies DER.
@@ -245,7 +283,7 @@ const char* reason_code(Reason reason) {
   return "unknown";
 }
 
-bool is_supported_algorithm(std::string_view alg) { return alg_info(alg).has_value(); }
+bool is_supported_algorithm(std::string_view alg) { return alg_index(alg).has_value(); }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
@@ -426,33 +464,24 @@ Reason check_claims(const Token& t, const ClaimPolicy& p) {
 }
 
 Reason verify_signature(const Token& token, const PublicKey& key) {
-  const auto info = alg_info(token.alg);
-  if (!info || !key.key) return Reason::key_mismatch;
-  if (key.kty != info->kty || (!key.alg.empty() && key.alg != token.alg)) return Reason::key_mismatch;
-  if (key.kty == "EC" && key.crv != info->crv) return Reason::key_mismatch;
+  const auto index = alg_index(token.alg);
+  if (!index || !fits(key, kAlgorithms[*index])) return Reason::key_mismatch;
+  const AlgInfo& info = kAlgorithms[*index];
 
   std::string der;
   std::string_view signature = token.signature;
-  if (key.kty == "EC") {
-    auto converted = ecdsa_raw_to_der(token.signature, info->half);
+  if (info.kty == "EC") {
+    auto converted = ecdsa_raw_to_der(token.signature, info.half);
     if (!converted) return Reason::bad_signature;
     der = std::move(*converted);
     signature = der;
   }
+  // A copy of the key's context set up once (parse_jwks), or one set up now for a key that has none.
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by md
-  if (!md || EVP_DigestVerifyInit(md.get(), &pctx, info->md, nullptr, key.key.get()) != 1) {
+  const EVP_MD_CTX* prepared = key.verifiers[*index].get();
+  if (!md || (prepared != nullptr ? EVP_MD_CTX_copy_ex(md.get(), prepared) != 1
+                                  : !init_verify(md.get(), info, key.key.get()))) {
     return Reason::key_mismatch;
-  }
-  if (info->pss) {
-    // RFC 7518 §3.5: PSS with MGF1 on the same hash, salt as long as the hash.
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, info->md) != 1) {
-      return Reason::key_mismatch;
-    }
-  } else if (key.kty == "RSA") {
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return Reason::key_mismatch;
   }
   const int rc =
       EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),

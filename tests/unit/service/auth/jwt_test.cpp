@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <limits>
+#include <thread>
 
 #include "tests/support/test_keys.hpp"
 
@@ -244,6 +245,57 @@ BOOST_AUTO_TEST_CASE(key_must_fit_the_algorithm) {
   const TestKey ec256 = TestKey::ec("P-256", "ec384");
   parsed = parse(ec256.token(spec("ES256")), kAll);
   BOOST_TEST(verify_signature(parsed.token, key_of(ec384())) == Reason::key_mismatch);
+}
+
+// Issue 14: parse_jwks sets up a verification context per algorithm once; each check copies it. One key is used
+// by every worker thread at once, and a key without contexts (built by hand) is still checked.
+BOOST_AUTO_TEST_CASE(one_key_checks_tokens_from_many_threads_at_once_and_without_prepared_contexts) {
+  const PublicKey ec = key_of(ec384()), rs = key_of(rsa());
+  BOOST_TEST(ec.verifiers[1] != nullptr);  // ES384
+  BOOST_TEST(rs.verifiers[3] != nullptr);  // RS384
+  BOOST_TEST(rs.verifiers[0] == nullptr);  // an RSA key does not fit ES256
+  std::vector<std::string> good_ec, good_rs;
+  for (int i = 0; i < 8; ++i) {
+    auto s = spec();
+    s.jti = "t" + std::to_string(i);
+    good_ec.push_back(ec384().token(s));
+    s.alg = "RS384";
+    good_rs.push_back(rsa().token(s));
+  }
+  const auto tampered = [&good_rs](const std::string& t) {  // its header and payload, another token's signature
+    const std::string& other = t == good_rs[0] ? good_rs[1] : good_rs[0];
+    return t.substr(0, t.rfind('.')) + other.substr(other.rfind('.'));
+  };
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t w = 0; w < failures.size(); ++w) {
+    threads.emplace_back([&, w] {
+      for (int round = 0; round < 4; ++round) {
+        for (std::size_t i = 0; i < good_ec.size(); ++i) {
+          const auto check = [&](const std::string& token, const PublicKey& key, Reason expected) {
+            auto parsed = parse(token, kAll);
+            const Reason r = parsed.reason == Reason::ok ? verify_signature(parsed.token, key) : parsed.reason;
+            if (r != expected) ++failures[w];
+          };
+          check(good_ec[i], ec, Reason::ok);
+          check(good_rs[i], rs, Reason::ok);
+          check(tampered(good_rs[i]), rs, Reason::bad_signature);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int f : failures) BOOST_TEST(f == 0);
+
+  PublicKey bare = rs;
+  bare.verifiers = {};
+  auto parsed = parse(good_rs[0], kAll);
+  BOOST_TEST(verify_signature(parsed.token, bare) == Reason::ok);
+  parsed = parse(tampered(good_rs[0]), kAll);
+  BOOST_TEST(verify_signature(parsed.token, bare) == Reason::bad_signature);
+  parsed = parse(rsa().token(spec("PS384")), kAll);
+  BOOST_TEST(verify_signature(parsed.token, bare) == Reason::ok);
+  BOOST_TEST(verify_signature(parsed.token, rs) == Reason::ok);
 }
 
 BOOST_AUTO_TEST_CASE(jwks_parsing_keeps_only_usable_signature_keys) {
