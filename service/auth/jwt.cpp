@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <stdexcept>
 
 #include "fhir/json.hpp"
@@ -35,6 +36,62 @@ fhir::JsonLimits token_json_limits() {
   l.max_string_bytes = 4096;
   l.max_array_items = 64;
   return l;
+}
+
+// The value of each base64url character (RFC 4648 §5); 64 for every other byte.
+constexpr std::array<std::uint8_t, 256> kBase64url = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(64);
+  for (std::uint8_t i = 0; i < 26; ++i) {
+    t['A' + i] = i;
+    t['a' + i] = 26 + i;
+  }
+  for (std::uint8_t i = 0; i < 10; ++i) t['0' + i] = 52 + i;
+  t['-'] = 62;
+  t['_'] = 63;
+  return t;
+}();
+
+// base64url_decode into `out` (its buffer reused), four characters at a time; false on anything it refuses.
+bool decode_base64url(std::string_view text, std::string& out) {
+  const std::size_t rest = text.size() % 4;  // 0, 2 or 3 characters after the last full group
+  if (rest == 1) return false;
+  out.resize(text.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1));
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const std::size_t full = text.size() - rest;
+  for (std::size_t i = 0; i < full; i += 4) {
+    const std::uint32_t a = kBase64url[in[i]], b = kBase64url[in[i + 1]], c = kBase64url[in[i + 2]],
+                        d = kBase64url[in[i + 3]];
+    if (((a | b | c | d) & 64) != 0) return false;
+    const std::uint32_t v = a << 18 | b << 12 | c << 6 | d;
+    *o++ = static_cast<unsigned char>(v >> 16);
+    *o++ = static_cast<unsigned char>(v >> 8);
+    *o++ = static_cast<unsigned char>(v);
+  }
+  if (rest == 0) return true;
+  std::uint32_t v = 0;
+  for (std::size_t i = full; i < text.size(); ++i) {
+    if ((kBase64url[in[i]] & 64) != 0) return false;
+    v = v << 6 | kBase64url[in[i]];
+  }
+  // The bits after the last whole byte must be zero (a canonical encoding): 4 of 12, or 2 of 18.
+  const int spare = rest == 2 ? 4 : 2;
+  if ((v & ((1u << spare) - 1)) != 0) return false;
+  v >>= spare;
+  if (rest == 3) *o++ = static_cast<unsigned char>(v >> 8);
+  *o = static_cast<unsigned char>(v);
+  return true;
+}
+
+// Decodes one base64url part of a token into `text` and parses it there, in place (issue 14), with the token
+// limits and the document's values in `arena`. The document points into `text` and `arena`: both outlive it.
+std::optional<rapidjson::Document> decode_object(std::string_view part, std::string& text,
+                                                 rapidjson::MemoryPoolAllocator<>& arena) {
+  if (!decode_base64url(part, text)) return std::nullopt;
+  auto doc = fhir::parse_json_in_place(text, token_json_limits(), &arena);
+  if (!doc || !doc->IsObject()) return std::nullopt;
+  return std::move(*doc);
 }
 
 struct EvpPkeyFree {
@@ -201,14 +258,6 @@ std::optional<std::int64_t> numeric_date(const rapidjson::Value& v, bool& bad) {
   return std::nullopt;
 }
 
-std::optional<rapidjson::Document> decode_object(std::string_view part) {
-  auto bytes = base64url_decode(part);
-  if (!bytes) return std::nullopt;
-  auto doc = fhir::parse_json(*bytes, token_json_limits());
-  if (!doc || !doc->IsObject()) return std::nullopt;
-  return std::move(*doc);
-}
-
 // RFC 7518 §3.4: an ECDSA JWS signature is R‖S, each left-padded to the curve size; OpenSSL verifies DER.
 std::optional<std::string> ecdsa_raw_to_der(std::string_view raw, std::size_t half) {
   if (raw.size() != 2 * half) return std::nullopt;
@@ -286,34 +335,8 @@ const char* reason_code(Reason reason) {
 bool is_supported_algorithm(std::string_view alg) { return alg_index(alg).has_value(); }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
   std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-')
-      v = 62;
-    else if (c == '_')
-      v = 63;
-    else
-      return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
-    }
-  }
-  // Leftover bits must be zero (a canonical encoding).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (!decode_base64url(text, out)) return std::nullopt;
   return out;
 }
 
@@ -364,7 +387,12 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
   const auto dot2 = compact.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) return result;
 
-  auto header = decode_object(compact.substr(0, dot1));
+  // The decoded header and payload, each parsed where it was decoded; the documents' values in an arena on the
+  // stack. Nothing read from the documents outlives them: the Token keeps copies.
+  std::string header_text, payload_text;
+  alignas(std::max_align_t) std::array<char, 2048> arena_buffer;
+  rapidjson::MemoryPoolAllocator<> arena(arena_buffer.data(), arena_buffer.size());
+  auto header = decode_object(compact.substr(0, dot1), header_text, arena);
   if (!header) return result;
   const rapidjson::Value& head = *header;  // const: its member iterators compare unambiguously in C++20
   Token& t = result.token;
@@ -395,12 +423,10 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
     return result;
   }
 
-  auto payload = decode_object(compact.substr(dot1 + 1, dot2 - dot1 - 1));
+  auto payload = decode_object(compact.substr(dot1 + 1, dot2 - dot1 - 1), payload_text, arena);
   if (!payload) return result;
   const rapidjson::Value& claims = *payload;
-  auto sig = base64url_decode(compact.substr(dot2 + 1));
-  if (!sig || sig->empty()) return result;
-  t.signature = std::move(*sig);
+  if (!decode_base64url(compact.substr(dot2 + 1), t.signature) || t.signature.empty()) return result;
   t.signing_input = std::string(compact.substr(0, dot2));
 
   for (const char* name : {"iss", "jti", "tenant"}) {

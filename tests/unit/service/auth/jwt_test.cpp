@@ -336,6 +336,73 @@ BOOST_AUTO_TEST_CASE(base64url_is_strict) {
   BOOST_TEST(base64url_encode("hi") == "aGk");
 }
 
+// Issue 14: the decoder reads four characters at a time; every length decodes, and every other byte is refused
+// wherever it stands, as are tails whose spare bits are not zero.
+BOOST_AUTO_TEST_CASE(base64url_decodes_every_length_and_refuses_every_byte_outside_its_alphabet) {
+  std::string bytes;
+  for (int n = 0; n < 70; ++n) {
+    BOOST_TEST(base64url_decode(base64url_encode(bytes)).value() == bytes);
+    bytes.push_back(static_cast<char>(n * 37 + 11));
+  }
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  int accepted = 0;
+  for (int c = 0; c < 256; ++c) {
+    if (alphabet.find(static_cast<char>(c)) != std::string::npos) continue;
+    for (std::string text : {"QUJDREVGRw", "QUJDREVGR0g"}) {  // "ABCDEFG", "ABCDEFGH": tails of 2 and 3
+      for (std::size_t at = 0; at < text.size(); ++at) {
+        std::string t = text;
+        t[at] = static_cast<char>(c);
+        if (base64url_decode(t)) ++accepted;
+      }
+    }
+  }
+  BOOST_TEST(accepted == 0);
+  BOOST_TEST(base64url_decode("QUJDREVGRw").value() == "ABCDEFG");
+  BOOST_TEST(base64url_decode("QUJDREVGR0g").value() == "ABCDEFGH");
+  BOOST_TEST(!base64url_decode("QUJDREVGRx").has_value());   // spare bits of a 2-character tail
+  BOOST_TEST(!base64url_decode("QUJDREVGR0h").has_value());  // and of a 3-character tail
+  BOOST_TEST(!base64url_decode("QUJDREVGR").has_value());    // 4n + 1 characters
+}
+
+// Issue 14: the header and payload are parsed in place, in the buffer they were decoded into. Every limit and
+// refusal of the token JSON holds there: depth 8, strings of 4 KiB, arrays of 64, duplicate names, NUL bytes,
+// invalid UTF-8, trailing text; escapes and non-ASCII text decode to the same strings.
+BOOST_AUTO_TEST_CASE(token_json_keeps_its_limits_and_refusals_when_parsed_in_place) {
+  const std::string header = R"({"alg":"ES384","typ":"JWT","kid":"k"})";
+  const std::string claims = R"("iss":"i","aud":"a","exp":2,"iat":1)";
+  const auto with = [&](const std::string& extra) {
+    return parse(unsigned_token(header, "{" + claims + R"(,"jti":"j")" + extra + "}"), kAll).reason;
+  };
+  BOOST_TEST(with("") == Reason::ok);
+  BOOST_TEST(with(R"(,"x":)" + std::string(7, '[') + std::string(7, ']')) == Reason::ok);  // depth 8
+  BOOST_TEST(with(R"(,"x":)" + std::string(8, '[') + std::string(8, ']')) == Reason::malformed);
+  BOOST_TEST(with(R"(,"x":")" + std::string(4096, 'a') + "\"") == Reason::ok);
+  BOOST_TEST(with(R"(,"x":")" + std::string(4097, 'a') + "\"") == Reason::malformed);
+  BOOST_TEST(with(",\"" + std::string(4097, 'a') + "\":1") == Reason::malformed);
+  std::string items = "0";
+  for (int i = 1; i < 64; ++i) items += ",0";
+  BOOST_TEST(with(R"(,"x":[)" + items + "]") == Reason::ok);
+  BOOST_TEST(with(R"(,"x":[)" + items + ",0]") == Reason::malformed);
+  BOOST_TEST(with(R"(,"jti":"again")") == Reason::malformed);
+  BOOST_TEST(with(std::string(R"(,"x":"a)") + '\0' + "\"") == Reason::malformed);
+  BOOST_TEST(with(",\"x\":\"\xC3\x28\"") == Reason::malformed);  // invalid UTF-8
+  BOOST_TEST(with(",\"x\":\"\xC0\xAF\"") == Reason::malformed);  // overlong
+  BOOST_TEST(parse(unsigned_token(header, "{" + claims + R"(,"jti":"j"} x)"), kAll).reason == Reason::malformed);
+  BOOST_TEST(parse(unsigned_token(R"({"alg":"ES384","kid":"k","kid":"k"})", "{" + claims + R"(,"jti":"j"})"), kAll)
+                 .reason == Reason::malformed);
+
+  auto t = parse(unsigned_token(R"({"alg":"ES384","kid":"k\u00e9"})",
+                                R"({"iss":"https:\/\/ehr.test","aud":["a"],"exp":2,"iat":1,"jti":"j\u00e9\n-)"
+                                "\xC3\xA9\"}"),
+                 kAll);
+  BOOST_REQUIRE(t.reason == Reason::ok);
+  BOOST_TEST(t.token.kid == "k\xC3\xA9");
+  BOOST_TEST(t.token.iss == "https://ehr.test");
+  BOOST_TEST(t.token.jti == "j\xC3\xA9\n-\xC3\xA9");
+  BOOST_TEST(t.token.aud.size() == 1u);
+  BOOST_TEST(t.token.signature == "x");
+}
+
 BOOST_AUTO_TEST_CASE(replay_cache_refuses_a_jti_until_its_token_expires) {
   ReplayCache cache(1000);
   BOOST_TEST(cache.remember("i", "a", 100, 10) == Reason::ok);
