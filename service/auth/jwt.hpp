@@ -123,7 +123,7 @@ Reason verify_signature(const Token& token, const PublicKey& key);
 std::string replay_key(std::string_view iss, std::string_view jti);
 
 /// Remembers each (iss, jti) until its token expires (issue 11 item 5). Entries are fixed-size: a 128-bit hash
-/// (SHA-256, truncated) of iss and jti, the issuer's 64-bit hash and the expiry, in 16 shards each with its own
+/// (SHA-256, truncated) of iss and jti, the issuer's 64-bit std::hash and the expiry, in 16 shards each with its own
 /// lock. Each issuer has its own share of `capacity_per_issuer` entries: when an issuer's share is full of
 /// unexpired entries, a new jti of that issuer is refused (replay_cache_full) rather than an old one forgotten,
 /// and other issuers are not affected. Thread-safe.

@@ -73,8 +73,8 @@ std::string der_of_raw(std::string_view raw) {
 }
 
 Tokens make_tokens(const std::string& alg) {
-  const auto key = alg == "ES384" ? nmo::test::TestKey::ec("P-384", "bench-es384")
-                                  : nmo::test::TestKey::rsa(2048, "bench-rs384");
+  const auto key =
+      alg == "ES384" ? nmo::test::TestKey::ec("P-384", "bench-es384") : nmo::test::TestKey::rsa(2048, "bench-rs384");
   Tokens t;
   auto keys = jwt::parse_jwks(nmo::test::jwks({key.jwk()}));
   check(keys.ok(), "parse_jwks");
@@ -230,8 +230,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     for (const auto& p : pairs) {
       const auto a = ns_.find(p[0]), b = ns_.find(p[1]);
       if (a == ns_.end() || b == ns_.end()) continue;
-      std::printf("%-34s %6.3f  (%+.2f us per call)\n", p[2], a->second / b->second,
-                  (a->second - b->second) / 1000);
+      std::printf("%-34s %6.3f  (%+.2f us per call)\n", p[2], a->second / b->second, (a->second - b->second) / 1000);
     }
   }
 

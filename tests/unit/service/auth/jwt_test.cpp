@@ -388,8 +388,9 @@ BOOST_AUTO_TEST_CASE(token_json_keeps_its_limits_and_refusals_when_parsed_in_pla
   BOOST_TEST(with(",\"x\":\"\xC3\x28\"") == Reason::malformed);  // invalid UTF-8
   BOOST_TEST(with(",\"x\":\"\xC0\xAF\"") == Reason::malformed);  // overlong
   BOOST_TEST(parse(unsigned_token(header, "{" + claims + R"(,"jti":"j"} x)"), kAll).reason == Reason::malformed);
-  BOOST_TEST(parse(unsigned_token(R"({"alg":"ES384","kid":"k","kid":"k"})", "{" + claims + R"(,"jti":"j"})"), kAll)
-                 .reason == Reason::malformed);
+  BOOST_TEST(
+      parse(unsigned_token(R"({"alg":"ES384","kid":"k","kid":"k"})", "{" + claims + R"(,"jti":"j"})"), kAll).reason ==
+      Reason::malformed);
 
   auto t = parse(unsigned_token(R"({"alg":"ES384","kid":"k\u00e9"})",
                                 R"({"iss":"https:\/\/ehr.test","aud":["a"],"exp":2,"iat":1,"jti":"j\u00e9\n-)"
