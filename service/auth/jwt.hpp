@@ -68,9 +68,10 @@ struct PublicKey {
   std::string crv;  // P-256 | P-384 for EC
   std::string alg;  // the JWK's alg, or "" when it names none
   std::shared_ptr<evp_pkey_st> key;
-  /// One verification context per algorithm of is_supported_algorithm (in its order) that this key fits, set up
-  /// once by parse_jwks (EVP_DigestVerifyInit and padding) and only copied afterwards, never used in place (issue
-  /// 14: the set-up was 8 % of an RS384 check). Null where the key does not fit; verify_signature then sets one up.
+  /// One verification context per supported algorithm (ES256, ES384, RS256, RS384, PS384) that this key fits, set
+  /// up once by parse_jwks (EVP_DigestVerifyInit and padding) and only copied afterwards, never used in place
+  /// (issue 14: the set-up was 8 % of an RS384 check). Null where the key does not fit or was built by hand:
+  /// verify_signature then sets one up itself.
   std::array<std::shared_ptr<evp_md_ctx_st>, 5> verifiers;
 };
 
