@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <stdexcept>
 
 #include "fhir/json.hpp"
@@ -35,6 +36,62 @@ fhir::JsonLimits token_json_limits() {
   l.max_string_bytes = 4096;
   l.max_array_items = 64;
   return l;
+}
+
+// The value of each base64url character (RFC 4648 §5); 64 for every other byte.
+constexpr std::array<std::uint8_t, 256> kBase64url = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(64);
+  for (std::uint8_t i = 0; i < 26; ++i) {
+    t['A' + i] = i;
+    t['a' + i] = 26 + i;
+  }
+  for (std::uint8_t i = 0; i < 10; ++i) t['0' + i] = 52 + i;
+  t['-'] = 62;
+  t['_'] = 63;
+  return t;
+}();
+
+// base64url_decode into `out` (its buffer reused), four characters at a time; false on anything it refuses.
+bool decode_base64url(std::string_view text, std::string& out) {
+  const std::size_t rest = text.size() % 4;  // 0, 2 or 3 characters after the last full group
+  if (rest == 1) return false;
+  out.resize(text.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1));
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const std::size_t full = text.size() - rest;
+  for (std::size_t i = 0; i < full; i += 4) {
+    const std::uint32_t a = kBase64url[in[i]], b = kBase64url[in[i + 1]], c = kBase64url[in[i + 2]],
+                        d = kBase64url[in[i + 3]];
+    if (((a | b | c | d) & 64) != 0) return false;
+    const std::uint32_t v = a << 18 | b << 12 | c << 6 | d;
+    *o++ = static_cast<unsigned char>(v >> 16);
+    *o++ = static_cast<unsigned char>(v >> 8);
+    *o++ = static_cast<unsigned char>(v);
+  }
+  if (rest == 0) return true;
+  std::uint32_t v = 0;
+  for (std::size_t i = full; i < text.size(); ++i) {
+    if ((kBase64url[in[i]] & 64) != 0) return false;
+    v = v << 6 | kBase64url[in[i]];
+  }
+  // The bits after the last whole byte must be zero (a canonical encoding): 4 of 12, or 2 of 18.
+  const int spare = rest == 2 ? 4 : 2;
+  if ((v & ((1u << spare) - 1)) != 0) return false;
+  v >>= spare;
+  if (rest == 3) *o++ = static_cast<unsigned char>(v >> 8);
+  *o = static_cast<unsigned char>(v);
+  return true;
+}
+
+// Decodes one base64url part of a token into `text` and parses it there, in place (issue 14), with the token
+// limits and the document's values in `arena`. The document points into `text` and `arena`: both outlive it.
+std::optional<rapidjson::Document> decode_object(std::string_view part, std::string& text,
+                                                 rapidjson::MemoryPoolAllocator<>& arena) {
+  if (!decode_base64url(part, text)) return std::nullopt;
+  auto doc = fhir::parse_json_in_place(text, token_json_limits(), &arena);
+  if (!doc || !doc->IsObject()) return std::nullopt;
+  return std::move(*doc);
 }
 
 struct EvpPkeyFree {
@@ -110,6 +167,60 @@ std::shared_ptr<EVP_PKEY> rsa_key(const std::string& n, const std::string& e) {
   return key_from_params("RSA", params.get());
 }
 
+struct AlgInfo {
+  std::string_view name;
+  const EVP_MD* (*md)();
+  std::string_view kty;
+  std::string_view crv;  // EC only
+  std::size_t half;      // EC: bytes of R (and of S)
+  bool pss;
+};
+
+// The supported algorithms; PublicKey::verifiers is indexed in this order.
+constexpr std::array<AlgInfo, 5> kAlgorithms{{
+    {"ES256", EVP_sha256, "EC", "P-256", 32, false},
+    {"ES384", EVP_sha384, "EC", "P-384", 48, false},
+    {"RS256", EVP_sha256, "RSA", "", 0, false},
+    {"RS384", EVP_sha384, "RSA", "", 0, false},
+    {"PS384", EVP_sha384, "RSA", "", 0, true},
+}};
+static_assert(kAlgorithms.size() == std::tuple_size_v<decltype(PublicKey::verifiers)>);
+
+std::optional<std::size_t> alg_index(std::string_view alg) {
+  for (std::size_t i = 0; i < kAlgorithms.size(); ++i) {
+    if (kAlgorithms[i].name == alg) return i;
+  }
+  return std::nullopt;
+}
+
+// Whether `key` may verify `info`'s signatures: its type, its curve for EC, and its JWK alg when it names one.
+bool fits(const PublicKey& key, const AlgInfo& info) {
+  return key.key && key.kty == info.kty && (key.alg.empty() || key.alg == info.name) &&
+         (key.kty != "EC" || key.crv == info.crv);
+}
+
+// Sets `md` up to verify `info`'s signatures with `key`.
+bool init_verify(EVP_MD_CTX* md, const AlgInfo& info, EVP_PKEY* key) {
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by md
+  if (EVP_DigestVerifyInit(md, &pctx, info.md(), nullptr, key) != 1) return false;
+  if (info.pss) {
+    // RFC 7518 §3.5: PSS with MGF1 on the same hash, salt as long as the hash.
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, info.md()) == 1;
+  }
+  return info.kty != "RSA" || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+}
+
+// PublicKey::verifiers of `key`: a context set up for each algorithm it fits.
+void prepare_verifiers(PublicKey& key) {
+  for (std::size_t i = 0; i < kAlgorithms.size(); ++i) {
+    if (!fits(key, kAlgorithms[i])) continue;
+    std::shared_ptr<EVP_MD_CTX> md(EVP_MD_CTX_new(), MdCtxFree{});
+    if (md && init_verify(md.get(), kAlgorithms[i], key.key.get())) key.verifiers[i] = std::move(md);
+  }
+}
+
 std::optional<PublicKey> parse_jwk(const rapidjson::Value& jwk) {
   if (!jwk.IsObject()) return std::nullopt;
   PublicKey k;
@@ -132,6 +243,7 @@ std::optional<PublicKey> parse_jwk(const rapidjson::Value& jwk) {
     k.key = rsa_key(*n, *e);
   }
   if (!k.key) return std::nullopt;
+  prepare_verifiers(k);
   return k;
 }
 
@@ -143,31 +255,6 @@ std::optional<std::int64_t> numeric_date(const rapidjson::Value& v, bool& bad) {
     if (std::isfinite(d) && std::fabs(d) < 1e15) return static_cast<std::int64_t>(d);
   }
   bad = true;
-  return std::nullopt;
-}
-
-std::optional<rapidjson::Document> decode_object(std::string_view part) {
-  auto bytes = base64url_decode(part);
-  if (!bytes) return std::nullopt;
-  auto doc = fhir::parse_json(*bytes, token_json_limits());
-  if (!doc || !doc->IsObject()) return std::nullopt;
-  return std::move(*doc);
-}
-
-struct AlgInfo {
-  const EVP_MD* md;
-  const char* kty;
-  const char* crv;   // EC only
-  std::size_t half;  // EC: bytes of R (and of S)
-  bool pss;
-};
-
-std::optional<AlgInfo> alg_info(std::string_view alg) {
-  if (alg == "ES256") return AlgInfo{EVP_sha256(), "EC", "P-256", 32, false};
-  if (alg == "ES384") return AlgInfo{EVP_sha384(), "EC", "P-384", 48, false};
-  if (alg == "RS256") return AlgInfo{EVP_sha256(), "RSA", "", 0, false};
-  if (alg == "RS384") return AlgInfo{EVP_sha384(), "RSA", "", 0, false};
-  if (alg == "PS384") return AlgInfo{EVP_sha384(), "RSA", "", 0, true};
   return std::nullopt;
 }
 
@@ -245,37 +332,11 @@ const char* reason_code(Reason reason) {
   return "unknown";
 }
 
-bool is_supported_algorithm(std::string_view alg) { return alg_info(alg).has_value(); }
+bool is_supported_algorithm(std::string_view alg) { return alg_index(alg).has_value(); }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
   std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-')
-      v = 62;
-    else if (c == '_')
-      v = 63;
-    else
-      return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
-    }
-  }
-  // Leftover bits must be zero (a canonical encoding).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (!decode_base64url(text, out)) return std::nullopt;
   return out;
 }
 
@@ -326,7 +387,12 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
   const auto dot2 = compact.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) return result;
 
-  auto header = decode_object(compact.substr(0, dot1));
+  // The decoded header and payload, each parsed where it was decoded; the documents' values in an arena on the
+  // stack. Nothing read from the documents outlives them: the Token keeps copies.
+  std::string header_text, payload_text;
+  alignas(std::max_align_t) std::array<char, 2048> arena_buffer;
+  rapidjson::MemoryPoolAllocator<> arena(arena_buffer.data(), arena_buffer.size());
+  auto header = decode_object(compact.substr(0, dot1), header_text, arena);
   if (!header) return result;
   const rapidjson::Value& head = *header;  // const: its member iterators compare unambiguously in C++20
   Token& t = result.token;
@@ -357,12 +423,10 @@ ParseResult parse(std::string_view compact, const std::vector<std::string>& allo
     return result;
   }
 
-  auto payload = decode_object(compact.substr(dot1 + 1, dot2 - dot1 - 1));
+  auto payload = decode_object(compact.substr(dot1 + 1, dot2 - dot1 - 1), payload_text, arena);
   if (!payload) return result;
   const rapidjson::Value& claims = *payload;
-  auto sig = base64url_decode(compact.substr(dot2 + 1));
-  if (!sig || sig->empty()) return result;
-  t.signature = std::move(*sig);
+  if (!decode_base64url(compact.substr(dot2 + 1), t.signature) || t.signature.empty()) return result;
   t.signing_input = std::string(compact.substr(0, dot2));
 
   for (const char* name : {"iss", "jti", "tenant"}) {
@@ -426,33 +490,24 @@ Reason check_claims(const Token& t, const ClaimPolicy& p) {
 }
 
 Reason verify_signature(const Token& token, const PublicKey& key) {
-  const auto info = alg_info(token.alg);
-  if (!info || !key.key) return Reason::key_mismatch;
-  if (key.kty != info->kty || (!key.alg.empty() && key.alg != token.alg)) return Reason::key_mismatch;
-  if (key.kty == "EC" && key.crv != info->crv) return Reason::key_mismatch;
+  const auto index = alg_index(token.alg);
+  if (!index || !fits(key, kAlgorithms[*index])) return Reason::key_mismatch;
+  const AlgInfo& info = kAlgorithms[*index];
 
   std::string der;
   std::string_view signature = token.signature;
-  if (key.kty == "EC") {
-    auto converted = ecdsa_raw_to_der(token.signature, info->half);
+  if (info.kty == "EC") {
+    auto converted = ecdsa_raw_to_der(token.signature, info.half);
     if (!converted) return Reason::bad_signature;
     der = std::move(*converted);
     signature = der;
   }
+  // A copy of the key's context set up once (parse_jwks), or one set up now for a key that has none.
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by md
-  if (!md || EVP_DigestVerifyInit(md.get(), &pctx, info->md, nullptr, key.key.get()) != 1) {
+  const EVP_MD_CTX* prepared = key.verifiers[*index].get();
+  if (!md || (prepared != nullptr ? EVP_MD_CTX_copy_ex(md.get(), prepared) != 1
+                                  : !init_verify(md.get(), info, key.key.get()))) {
     return Reason::key_mismatch;
-  }
-  if (info->pss) {
-    // RFC 7518 §3.5: PSS with MGF1 on the same hash, salt as long as the hash.
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, info->md) != 1) {
-      return Reason::key_mismatch;
-    }
-  } else if (key.kty == "RSA") {
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return Reason::key_mismatch;
   }
   const int rc =
       EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
@@ -462,12 +517,19 @@ Reason verify_signature(const Token& token, const PublicKey& key) {
 
 namespace {
 
-std::array<unsigned char, 32> sha256(std::string_view a, std::string_view b = {}) {
+// SHA-256 fetched once: OpenSSL 3 fetches EVP_sha256() again on every EVP_DigestInit_ex (a third of a hash of
+// a jti). Never freed: it lives as long as the process.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+
+std::array<unsigned char, 32> sha256(std::string_view a, std::string_view b) {
   std::array<unsigned char, 32> digest{};
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   unsigned int len = 0;
   const unsigned char separator = 0;
-  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1 ||
+  if (!md || sha256_md() == nullptr || EVP_DigestInit_ex(md.get(), sha256_md(), nullptr) != 1 ||
       EVP_DigestUpdate(md.get(), a.data(), a.size()) != 1 || EVP_DigestUpdate(md.get(), &separator, 1) != 1 ||
       EVP_DigestUpdate(md.get(), b.data(), b.size()) != 1 || EVP_DigestFinal_ex(md.get(), digest.data(), &len) != 1) {
     throw std::runtime_error("SHA-256 unavailable");
@@ -502,7 +564,9 @@ Reason ReplayCache::remember(std::string_view iss, std::string_view jti, std::in
   // The issuer is part of the key (a jti is unique per issuer only) and names the share it counts against.
   const auto digest = sha256(iss, jti);
   const Key key{load64(digest.data()), load64(digest.data() + 8)};
-  const std::uint64_t issuer = load64(sha256(iss).data());
+  // The issuer's share by std::hash, not a second SHA-256 (issue 14: a third of remember()): an issuer here has
+  // been allowlisted and has signed the token, so issuers are few and chosen by the operator, not by a caller.
+  const std::uint64_t issuer = std::hash<std::string_view>{}(iss);
   Shard& other = shards_[next_purge_.fetch_add(1, std::memory_order_relaxed) % kShards];
   if (&other != &shards_[key.hi % kShards]) {
     std::lock_guard lock(other.mutex);

@@ -7,7 +7,8 @@
 -- thread k of n sends lines k, k+n, k+2n, ... so no token is sent twice while the file lasts; past its end a thread
 -- starts again from its first token (the service then answers 401 `replayed`, counted as errors). The RESULT line
 -- gives tokens_used (lines the next run must skip: the busiest thread's count times n) and stale_tokens
--- (requests sent with a token already used).
+-- (requests sent with a token already used). TOKEN_HEADER names the header (default Authorization; load.sh's
+-- unsigned control sends the same tokens in a header the service ignores).
 --
 -- Pacing: Each wrk thread owns RATE/threads of the schedule and hands out
 -- send slots 1/(its rate) apart; a connection that finishes a response asks delay() for the next free slot and
@@ -42,6 +43,8 @@ wrk.path = os.getenv("WRK_PATH") or "/"
 local rate = tonumber(os.getenv("RATE") or "")  -- nil (unset or empty): as fast as possible
 local interval, next_slot
 local tokens, headers = nil, nil
+local token_header = os.getenv("TOKEN_HEADER") or ""
+if token_header == "" then token_header = "Authorization" end
 sent, stale = 0, 0  -- tokens sent by this thread, and of those re-sent ones (read by done() through thread:get)
 function init(args)
   local nthreads = tonumber(os.getenv("WRK_THREADS") or "2")
@@ -64,7 +67,7 @@ end
 local function request_with_token()
   sent = sent + 1
   if sent > #tokens then stale = stale + 1 end
-  headers["Authorization"] = "Bearer " .. tokens[(sent - 1) % #tokens + 1]
+  headers[token_header] = "Bearer " .. tokens[(sent - 1) % #tokens + 1]
   return wrk.format(nil, nil, headers, nil)
 end
 if os.getenv("TOKENS") and os.getenv("TOKENS") ~= "" then request = request_with_token end

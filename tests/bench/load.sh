@@ -17,12 +17,16 @@
 #                      replay cache sized to the tokens); load.lua sends a different token per request. ES384 is
 #                      also reported against the machine's P-384 verify bound: `openssl speed -seconds 3
 #                      ecdsap384` verify/s × cores. May be given twice.
+#   --jwt unsigned     the control for rs384/es384 (issue 14): the same production copy in auth.mode development,
+#                      the same RS384 tokens sent by the same load.lua path, but in an X-Bench-Token header the
+#                      service ignores, so the call is unsigned (loopback). wrk's per-request work and the bytes
+#                      on the wire are those of the JWT runs: their ratio to this run is the cost of verification.
 #   --fetch            the same patient-view call without prefetch (fhirServer + fhirAuthorization only): the
 #                      service fetches the 6 prefetch keys from tests/fhir-server (Node, @medplum/fhir-router in
 #                      memory, 127.0.0.1, page size 50: one GET per key), allowlisted with fhir.allowed_servers.
 #   --all              --jwt rs384 --jwt es384 --fetch
 #
-# Usage: tests/bench/load.sh [--duration SECONDS] [--soak] [--no-build] [--out DIR] [--jwt ALG]... [--fetch] [--all]
+# Usage: tests/bench/load.sh [--duration SECONDS] [--soak] [--no-build] [--out DIR] [--jwt ALG|unsigned]... [--fetch] [--all]
 #   --duration  seconds per measurement (default 10)
 #   --soak      also 5 minutes of the Beast build at half its peak, RSS sampled every 10 s (growth reported)
 #   --no-build  reuse the release builds in $BUILD_ROOT
@@ -40,11 +44,11 @@ while (($#)); do
     --no-build) build=0; shift ;;
     --out) out="$2"; shift 2 ;;
     --jwt)
-      case "${2:-}" in rs384|es384) extra+=("$2") ;; *) echo "load.sh: --jwt rs384|es384" >&2; exit 2 ;; esac
+      case "${2:-}" in rs384|es384|unsigned) extra+=("$2") ;; *) echo "load.sh: --jwt rs384|es384|unsigned" >&2; exit 2 ;; esac
       shift 2 ;;
     --fetch) extra+=(fetch); shift ;;
     --all) extra+=(rs384 es384 fetch); shift ;;
-    *) echo "usage: $0 [--duration SECONDS] [--soak] [--no-build] [--out DIR] [--jwt rs384|es384]... [--fetch] [--all]" >&2
+    *) echo "usage: $0 [--duration SECONDS] [--soak] [--no-build] [--out DIR] [--jwt rs384|es384|unsigned]... [--fetch] [--all]" >&2
        exit 2 ;;
   esac
 done
@@ -164,11 +168,11 @@ wait_ready() {
 # One wrk run; prints the RESULT line's fields. kind: pv | os | fetch; rate: empty for as fast as possible.
 # With $tokens set (a JWT target), each request carries the next unused token of that file; $tmp/token_offset
 # counts the lines earlier runs used.
-tokens=""
+tokens="" token_header=Authorization
 drive() {  # kind rate seconds
   local res offset=0
   [ -n "$tokens" ] && offset=$(cat "$tmp/token_offset" 2>/dev/null || echo 0)
-  res=$(BODY="${body[$1]}" WRK_PATH="${path[$1]}" RATE="$2" TOKENS="$tokens" TOKEN_OFFSET="$offset" \
+  res=$(BODY="${body[$1]}" WRK_PATH="${path[$1]}" RATE="$2" TOKENS="$tokens" TOKEN_OFFSET="$offset" TOKEN_HEADER="$token_header" \
     wrk -t"$WRK_THREADS" -c"$conns" -d"${3}s" -s tests/bench/load.lua "http://127.0.0.1:$port" | grep '^RESULT')
   [ -n "$tokens" ] && echo $((offset + $(field "$res" tokens_used))) >"$tmp/token_offset"
   case "$res" in *" errors=0 "*) ;; *) echo "load.sh: $target answered with errors: $res" >&2 ;; esac
@@ -183,6 +187,21 @@ record() {  # target kind result
     "$(field "$3" errors)" "$(load_avg)" >>"$out/results.tsv"
 }
 
+# The service's own CPU time (user + system, all its threads) per request of a peak run, in µs, and its minor
+# page faults per request: unlike req/s they do not move much with what else the machine runs (wrk, other jobs).
+# Written to cpu.tsv (target, kind, µs, faults).
+printf 'target\tkind\tcpu_us_per_request\tminor_faults_per_request\n' >"$out/cpu.tsv"
+cpu_ticks() { awk '{ print $14 + $15, $10 }' "/proc/$1/stat"; }  # CPU ticks and minor faults
+measure_cpu() {  # kind "ticks faults" before, result
+  local after
+  after=$(cpu_ticks "$pid")
+  awk -v t="$target" -v k="$1" -v b="$2" -v a="$after" -v hz="$(getconf CLK_TCK)" -v rps="$(field "$3" rps)" \
+    -v s="$duration" 'BEGIN { split(b, x, " "); split(a, y, " "); n = rps * s
+      printf "%s\t%s\t%.0f\t%.1f\n", t, k, (y[1] - x[1]) / hz * 1e6 / n, (y[2] - x[2]) / n }' >>"$out/cpu.tsv"
+}
+cpu_of() { awk -F'\t' -v t="$1" -v k="$2" '$1 == t && $2 == k { print $3 }' "$out/cpu.tsv"; }
+faults_of() { awk -F'\t' -v t="$1" -v k="$2" '$1 == t && $2 == k { print $4 }' "$out/cpu.tsv"; }
+
 declare -A rss peak
 for target in ${BASE_TARGETS:-nginx beast cpprest}; do
   echo "=== $target (load average $(load_avg))"
@@ -191,9 +210,12 @@ for target in ${BASE_TARGETS:-nginx beast cpprest}; do
   wait_ready
   drive pv "" 2 >/dev/null  # warm-up
   for k in pv os; do
+    t0=""
+    [ "$target" = nginx ] || t0=$(cpu_ticks "$pid")
     r=$(drive "$k" "" "$duration"); record "$target" "$k" "$r"
+    [ "$target" = nginx ] || measure_cpu "$k" "$t0" "$r"
     peak[$target-$k]=$(field "$r" rps)
-    echo "  $k peak: $r"
+    echo "  $k peak: $r${t0:+ service_cpu_us_per_request=$(cpu_of "$target" "$k") minor_faults_per_request=$(faults_of "$target" "$k")}"
   done
   # Latency against offered load, as fractions of this target's own patient-view peak; 0.5 is the target's
   # "p99 at half of peak load".
@@ -232,7 +254,7 @@ p384_bound=""
 for x in "${extra[@]}"; do
   target="beast-$x"
   echo "=== $target (load average $(load_avg))"
-  tokens=""
+  tokens="" token_header=Authorization
   rm -f "$tmp/token_offset"
   if [ "$x" = fetch ]; then
     if [ ! -d tests/fhir-server/node_modules/@medplum/fhir-router ]; then
@@ -266,7 +288,9 @@ PY
     kind=fetch
     start_service beast config/service.json 0 NMO_FHIR_ALLOWED_SERVERS="$fhir_base"
   else
-    alg=${x^^}  # RS384 | ES384
+    alg=${x^^}  # RS384 | ES384; the unsigned control sends RS384 tokens in a header the service ignores
+    mode=required
+    if [ "$x" = unsigned ]; then alg=RS384 mode=development token_header=X-Bench-Token; fi
     jdir="$tmp/jwt-$x"
     mkdir -p "$jdir"
     listen=$(free_port)
@@ -287,13 +311,14 @@ PY
     "$build_root/bench-beast/tests/bench/make_tokens" --alg "$alg" --dir "$jdir" --aud "$aud" --count "$count" \
       --lifetime 1800
     # A copy of the production configuration trusting only that issuer; knowledge from the source tree.
-    python3 - "$root/config/production.json" "$root/config/knowledge" "$listen" "$count" >"$jdir/service.json" <<'PY'
+    python3 - "$root/config/production.json" "$root/config/knowledge" "$listen" "$count" "$mode" \
+      >"$jdir/service.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["knowledge_dir"] = sys.argv[2]
 c["listen"]["port"] = int(sys.argv[3])
 c["public_base_url"] = "http://127.0.0.1:" + sys.argv[3]
-c["auth"]["mode"] = "required"
+c["auth"]["mode"] = sys.argv[5]
 c["auth"]["issuers_file"] = "issuers.json"
 c["auth"]["replay_cache_entries"] = int(sys.argv[4]) + 10000
 json.dump(c, sys.stdout, indent=1)
@@ -305,9 +330,11 @@ PY
   pids+=("$pid")
   wait_ready
   drive "$kind" "" 2 >/dev/null  # warm-up
+  t0=$(cpu_ticks "$pid")
   r=$(drive "$kind" "" "$duration"); record "$target" "$kind" "$r"
+  measure_cpu "$kind" "$t0" "$r"
   peak[$target]=$(field "$r" rps)
-  echo "  peak: $r"
+  echo "  peak: $r service_cpu_us_per_request=$(cpu_of "$target" "$kind") minor_faults_per_request=$(faults_of "$target" "$kind")"
   rate=$(awk -v p="${peak[$target]}" 'BEGIN { printf "%d", p * 0.5 }')
   r=$(drive "$kind" "$rate" "$duration"); record "$target" "$kind-paced" "$r"
   echo "  at 0.5 of peak: $r"
@@ -360,18 +387,20 @@ tokens=""
     echo
     echo "Beast build, patient-view call, with JWT authentication (auth.mode required, a fresh token per request) or"
     echo "fetching everything from the local FHIR server instead of prefetch (ratios: to nginx and to Beast without"
-    echo "authentication with prefetch, same run):"
+    echo "authentication with prefetch, and to the unsigned control run when there is one; same run):"
     echo
-    echo "| run | req/s | / nginx | / Beast | p50 / p99 at peak (ms) | p99 at half peak (ms) | errors |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| run | req/s | / nginx | / Beast | / unsigned | p50 / p99 at peak (ms) | p99 at half peak (ms) | errors | service CPU µs/request at peak (unsigned / this) |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for x in "${extra[@]}"; do
-      awk -F'\t' -v t="beast-$x" '
+      awk -F'\t' -v t="beast-$x" -v c="$(cpu_of "beast-$x" "$([ "$x" = fetch ] && echo fetch || echo pv)")" -v cu="$(cpu_of beast-unsigned pv)" '
         $1 == "nginx" && $2 == "pv" { n = $4 }
         $1 == "beast" && $2 == "pv" { b = $4 }
+        $1 == "beast-unsigned" && $2 == "pv" { u = $4 }
         $1 == t && $2 !~ /paced/ { r = $4; p50 = $5; p99 = $7; e = $9 }
         $1 == t && $2 ~ /paced/ { hp = $7; e += $9 }
-        END { printf "| %s | %.0f | %.2f | %.2f | %.2f / %.2f | %.2f | %d |\n", t, r, (n ? r / n : 0), (b ? r / b : 0), p50 / 1000,
-              p99 / 1000, hp / 1000, e }' "$out/results.tsv"
+        END { printf "| %s | %.0f | %.2f | %.2f | %.2f | %.2f / %.2f | %.2f | %d | %s (%s) |\n", t, r, (n ? r / n : 0),
+              (b ? r / b : 0), (u ? r / u : 0), p50 / 1000, p99 / 1000, hp / 1000, e, c,
+              (c && cu ? sprintf("%.2f", cu / c) : "-") }' "$out/results.tsv"
     done
     if [ -n "$p384_bound" ]; then
       echo

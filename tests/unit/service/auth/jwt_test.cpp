@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <limits>
+#include <thread>
 
 #include "tests/support/test_keys.hpp"
 
@@ -246,6 +247,57 @@ BOOST_AUTO_TEST_CASE(key_must_fit_the_algorithm) {
   BOOST_TEST(verify_signature(parsed.token, key_of(ec384())) == Reason::key_mismatch);
 }
 
+// Issue 14: parse_jwks sets up a verification context per algorithm once; each check copies it. One key is used
+// by every worker thread at once, and a key without contexts (built by hand) is still checked.
+BOOST_AUTO_TEST_CASE(one_key_checks_tokens_from_many_threads_at_once_and_without_prepared_contexts) {
+  const PublicKey ec = key_of(ec384()), rs = key_of(rsa());
+  BOOST_TEST(ec.verifiers[1] != nullptr);  // ES384
+  BOOST_TEST(rs.verifiers[3] != nullptr);  // RS384
+  BOOST_TEST(rs.verifiers[0] == nullptr);  // an RSA key does not fit ES256
+  std::vector<std::string> good_ec, good_rs;
+  for (int i = 0; i < 8; ++i) {
+    auto s = spec();
+    s.jti = "t" + std::to_string(i);
+    good_ec.push_back(ec384().token(s));
+    s.alg = "RS384";
+    good_rs.push_back(rsa().token(s));
+  }
+  const auto tampered = [&good_rs](const std::string& t) {  // its header and payload, another token's signature
+    const std::string& other = t == good_rs[0] ? good_rs[1] : good_rs[0];
+    return t.substr(0, t.rfind('.')) + other.substr(other.rfind('.'));
+  };
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t w = 0; w < failures.size(); ++w) {
+    threads.emplace_back([&, w] {
+      for (int round = 0; round < 4; ++round) {
+        for (std::size_t i = 0; i < good_ec.size(); ++i) {
+          const auto check = [&](const std::string& token, const PublicKey& key, Reason expected) {
+            auto parsed = parse(token, kAll);
+            const Reason r = parsed.reason == Reason::ok ? verify_signature(parsed.token, key) : parsed.reason;
+            if (r != expected) ++failures[w];
+          };
+          check(good_ec[i], ec, Reason::ok);
+          check(good_rs[i], rs, Reason::ok);
+          check(tampered(good_rs[i]), rs, Reason::bad_signature);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int f : failures) BOOST_TEST(f == 0);
+
+  PublicKey bare = rs;
+  bare.verifiers = {};
+  auto parsed = parse(good_rs[0], kAll);
+  BOOST_TEST(verify_signature(parsed.token, bare) == Reason::ok);
+  parsed = parse(tampered(good_rs[0]), kAll);
+  BOOST_TEST(verify_signature(parsed.token, bare) == Reason::bad_signature);
+  parsed = parse(rsa().token(spec("PS384")), kAll);
+  BOOST_TEST(verify_signature(parsed.token, bare) == Reason::ok);
+  BOOST_TEST(verify_signature(parsed.token, rs) == Reason::ok);
+}
+
 BOOST_AUTO_TEST_CASE(jwks_parsing_keeps_only_usable_signature_keys) {
   auto keys = parse_jwks(nmo::test::jwks({ec384().jwk(), rsa().jwk(), R"({"kty":"oct","k":"c2VjcmV0","kid":"h"})",
                                           R"({"kty":"EC","crv":"P-384","kid":"enc","use":"enc","x":"AA","y":"AA"})"}));
@@ -282,6 +334,74 @@ BOOST_AUTO_TEST_CASE(base64url_is_strict) {
   BOOST_TEST(!base64url_decode("a").has_value());
   BOOST_TEST(!base64url_decode("a+b/").has_value());
   BOOST_TEST(base64url_encode("hi") == "aGk");
+}
+
+// Issue 14: the decoder reads four characters at a time; every length decodes, and every other byte is refused
+// wherever it stands, as are tails whose spare bits are not zero.
+BOOST_AUTO_TEST_CASE(base64url_decodes_every_length_and_refuses_every_byte_outside_its_alphabet) {
+  std::string bytes;
+  for (int n = 0; n < 70; ++n) {
+    BOOST_TEST(base64url_decode(base64url_encode(bytes)).value() == bytes);
+    bytes.push_back(static_cast<char>(n * 37 + 11));
+  }
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  int accepted = 0;
+  for (int c = 0; c < 256; ++c) {
+    if (alphabet.find(static_cast<char>(c)) != std::string::npos) continue;
+    for (std::string text : {"QUJDREVGRw", "QUJDREVGR0g"}) {  // "ABCDEFG", "ABCDEFGH": tails of 2 and 3
+      for (std::size_t at = 0; at < text.size(); ++at) {
+        std::string t = text;
+        t[at] = static_cast<char>(c);
+        if (base64url_decode(t)) ++accepted;
+      }
+    }
+  }
+  BOOST_TEST(accepted == 0);
+  BOOST_TEST(base64url_decode("QUJDREVGRw").value() == "ABCDEFG");
+  BOOST_TEST(base64url_decode("QUJDREVGR0g").value() == "ABCDEFGH");
+  BOOST_TEST(!base64url_decode("QUJDREVGRx").has_value());   // spare bits of a 2-character tail
+  BOOST_TEST(!base64url_decode("QUJDREVGR0h").has_value());  // and of a 3-character tail
+  BOOST_TEST(!base64url_decode("QUJDREVGR").has_value());    // 4n + 1 characters
+}
+
+// Issue 14: the header and payload are parsed in place, in the buffer they were decoded into. Every limit and
+// refusal of the token JSON holds there: depth 8, strings of 4 KiB, arrays of 64, duplicate names, NUL bytes,
+// invalid UTF-8, trailing text; escapes and non-ASCII text decode to the same strings.
+BOOST_AUTO_TEST_CASE(token_json_keeps_its_limits_and_refusals_when_parsed_in_place) {
+  const std::string header = R"({"alg":"ES384","typ":"JWT","kid":"k"})";
+  const std::string claims = R"("iss":"i","aud":"a","exp":2,"iat":1)";
+  const auto with = [&](const std::string& extra) {
+    return parse(unsigned_token(header, "{" + claims + R"(,"jti":"j")" + extra + "}"), kAll).reason;
+  };
+  BOOST_TEST(with("") == Reason::ok);
+  BOOST_TEST(with(R"(,"x":)" + std::string(7, '[') + std::string(7, ']')) == Reason::ok);  // depth 8
+  BOOST_TEST(with(R"(,"x":)" + std::string(8, '[') + std::string(8, ']')) == Reason::malformed);
+  BOOST_TEST(with(R"(,"x":")" + std::string(4096, 'a') + "\"") == Reason::ok);
+  BOOST_TEST(with(R"(,"x":")" + std::string(4097, 'a') + "\"") == Reason::malformed);
+  BOOST_TEST(with(",\"" + std::string(4097, 'a') + "\":1") == Reason::malformed);
+  std::string items = "0";
+  for (int i = 1; i < 64; ++i) items += ",0";
+  BOOST_TEST(with(R"(,"x":[)" + items + "]") == Reason::ok);
+  BOOST_TEST(with(R"(,"x":[)" + items + ",0]") == Reason::malformed);
+  BOOST_TEST(with(R"(,"jti":"again")") == Reason::malformed);
+  BOOST_TEST(with(std::string(R"(,"x":"a)") + '\0' + "\"") == Reason::malformed);
+  BOOST_TEST(with(",\"x\":\"\xC3\x28\"") == Reason::malformed);  // invalid UTF-8
+  BOOST_TEST(with(",\"x\":\"\xC0\xAF\"") == Reason::malformed);  // overlong
+  BOOST_TEST(parse(unsigned_token(header, "{" + claims + R"(,"jti":"j"} x)"), kAll).reason == Reason::malformed);
+  BOOST_TEST(
+      parse(unsigned_token(R"({"alg":"ES384","kid":"k","kid":"k"})", "{" + claims + R"(,"jti":"j"})"), kAll).reason ==
+      Reason::malformed);
+
+  auto t = parse(unsigned_token(R"({"alg":"ES384","kid":"k\u00e9"})",
+                                R"({"iss":"https:\/\/ehr.test","aud":["a"],"exp":2,"iat":1,"jti":"j\u00e9\n-)"
+                                "\xC3\xA9\"}"),
+                 kAll);
+  BOOST_REQUIRE(t.reason == Reason::ok);
+  BOOST_TEST(t.token.kid == "k\xC3\xA9");
+  BOOST_TEST(t.token.iss == "https://ehr.test");
+  BOOST_TEST(t.token.jti == "j\xC3\xA9\n-\xC3\xA9");
+  BOOST_TEST(t.token.aud.size() == 1u);
+  BOOST_TEST(t.token.signature == "x");
 }
 
 BOOST_AUTO_TEST_CASE(replay_cache_refuses_a_jti_until_its_token_expires) {
