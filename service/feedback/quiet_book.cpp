@@ -97,14 +97,25 @@ void QuietBook::poke() {
 }
 
 void QuietBook::run() {
+  auto next_sync = std::chrono::steady_clock::now() + settings_.refresh;
+  bool batches = true;  // false after a failed batch write, until the next sync: a store that is down is not hammered
   for (;;) {
+    bool reload = true;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, settings_.refresh, [this] { return stop_ || poked_; });
+      wake_.wait_until(lock, next_sync, [&] { return stop_ || poked_ || (batches && write_due_); });
       if (stop_) return;
-      poked_ = false;
+      reload = poked_ || std::chrono::steady_clock::now() >= next_sync;
+      poked_ = write_due_ = false;
     }
     try {
+      if (!reload) {  // a full batch: written now, the overrides read at the refresh as before
+        std::lock_guard one_at_a_time(sync_mutex_);
+        batches = write_pending();
+        continue;
+      }
+      batches = true;
+      next_sync = std::chrono::steady_clock::now() + settings_.refresh;
       sync(now_seconds());
     } catch (const std::exception& e) {  // sync catches the store's failures; this is the last line of defence
       {
@@ -188,10 +199,13 @@ void QuietBook::issued(std::vector<IssuedCard> cards, const std::vector<std::str
     }
     pending_.push_back(std::move(c));
   }
+  if (pending_.size() >= settings_.write_batch && !write_due_) {
+    write_due_ = true;
+    wake_.notify_all();
+  }
 }
 
-bool QuietBook::sync(std::int64_t now) {
-  std::lock_guard one_at_a_time(sync_mutex_);
+bool QuietBook::write_pending() {
   bool ok = true;
   std::vector<IssuedCard> batch;
   std::map<std::pair<std::string, std::int64_t>, WeekTally> tally_map;
@@ -230,6 +244,12 @@ bool QuietBook::sync(std::int64_t now) {
       }
     }
   }
+  return ok;
+}
+
+bool QuietBook::sync(std::int64_t now) {
+  std::lock_guard one_at_a_time(sync_mutex_);
+  bool ok = write_pending();
 
   try {
     auto index = std::make_shared<Index>();

@@ -28,6 +28,7 @@ struct QuietSettings {
   std::chrono::milliseconds refresh{5000};  // how often issued cards are written and overrides read again
   std::int64_t unanswered_days = 7;         // a card without feedback is forgotten after this
   std::size_t max_pending = 100000;         // issued cards waiting to be written; more are dropped (and logged)
+  std::size_t write_batch = 4096;           // this many waiting are written at once, before the refresh (memory)
 };
 
 /// "q-" + the first 16 bytes of `mac` in hex; nullopt (counted: nmo_quiet_pseudonym_errors_total) unless the
@@ -70,6 +71,7 @@ class QuietBook {
  private:
   using Index = std::unordered_map<std::string, std::vector<cards::QuietEntry>>;
   void run();
+  bool write_pending();  // the queued cards and tallies to the store; false when it failed (kept for later)
 
   std::shared_ptr<QuietStore> store_;
   std::shared_ptr<const cards::KnowledgeBase> knowledge_;
@@ -85,6 +87,7 @@ class QuietBook {
   std::map<std::pair<std::string, std::int64_t>, WeekTally> pending_tallies_;  // (rule, week)
   std::size_t dropped_ = 0;
   bool stop_ = false, poked_ = false;
+  bool write_due_ = false;  // write_batch cards wait: the thread writes them before the refresh
   std::condition_variable wake_;
   std::mutex sync_mutex_;  // one sync at a time
   std::int64_t last_prune_ = 0;
