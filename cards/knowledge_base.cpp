@@ -493,28 +493,29 @@ struct KnowledgeLoader {
   }
 };
 
-std::vector<const Agent*> KnowledgeBase::agents_named(std::string_view words_lower) const {
-  std::vector<bool> named(agents_.size());
-  agent_names_.find(words_lower, [&](std::size_t i) {
-    named[agent_of_name_[i]] = true;
+namespace {
+// The items (in order) one of whose words `index` finds in `words_lower`; owner[i]: the item of the index's needle i.
+template <class T>
+std::vector<const T*> named_in(const std::vector<T>& items, const detail::WordIndex& index,
+                               const std::vector<std::size_t>& owner, std::string_view words_lower) {
+  std::vector<bool> named(items.size());
+  index.find(words_lower, [&](std::size_t i) {
+    named[owner[i]] = true;
     return false;
   });
-  std::vector<const Agent*> out;
-  for (std::size_t i = 0; i < agents_.size(); ++i)
-    if (named[i]) out.push_back(&agents_[i]);
+  std::vector<const T*> out;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (named[i]) out.push_back(&items[i]);
   return out;
+}
+}  // namespace
+
+std::vector<const Agent*> KnowledgeBase::agents_named(std::string_view words_lower) const {
+  return named_in(agents_, agent_names_, agent_of_name_, words_lower);
 }
 
 std::vector<const ValueSet*> KnowledgeBase::value_sets_named(std::string_view words_lower) const {
-  std::vector<bool> named(value_sets_.size());
-  value_set_patterns_.find(words_lower, [&](std::size_t i) {
-    named[value_set_of_pattern_[i]] = true;
-    return false;
-  });
-  std::vector<const ValueSet*> out;
-  for (std::size_t i = 0; i < value_sets_.size(); ++i)
-    if (named[i]) out.push_back(&value_sets_[i]);
-  return out;
+  return named_in(value_sets_, value_set_patterns_, value_set_of_pattern_, words_lower);
 }
 
 const CodeMeaning* KnowledgeBase::lookup(std::string_view system, std::string_view code) const {

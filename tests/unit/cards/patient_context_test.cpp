@@ -122,19 +122,9 @@ BOOST_AUTO_TEST_CASE(record_text_is_escaped_in_markdown) {
 // Review of issue 14: a concept's text and displays are matched joined by " | " (detail::concept_words); for every
 // pattern the loader accepts (no '|', no space at either end) that must answer as matching them one by one did.
 BOOST_AUTO_TEST_CASE(joined_words_match_as_the_text_and_displays_one_by_one_did) {
-  const std::string alphabet = "aB1 -|:?.,\xc3";
-  std::uint64_t state = 0x2545f4914f6cdd1dULL;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
-  auto random_text = [&](std::size_t max_len) {
-    std::string s(next() % (max_len + 1), ' ');
-    for (char& c : s) c = alphabet[next() % alphabet.size()];
-    return s;
-  };
+  nmo::cards::test::RandomText random("aB1 -|:?.,\xc3", 0x2545f4914f6cdd1dULL);
+  auto next = [&] { return random.next(); };
+  auto random_text = [&](std::size_t max_len) { return random.text(max_len); };
   int mismatches = 0, matches = 0;
   for (int round = 0; round < 4000; ++round) {
     std::vector<std::string> patterns;

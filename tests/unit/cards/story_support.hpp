@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -54,5 +55,27 @@ HookInput hook_input(Hook hook, std::vector<std::string> selections = {});
 fhir::Condition text_condition(const std::string& id, const std::string& text);
 /// A woman born 1994 with NMOSD on mycophenolate since 2021 (the pregnancy stories).
 fhir::PatientRecord on_mycophenolate();
+
+/// Deterministic random texts over a small alphabet (xorshift64), for differential tests of text matching.
+class RandomText {
+ public:
+  RandomText(std::string alphabet, std::uint64_t seed) : alphabet_(std::move(alphabet)), state_(seed) {}
+  std::uint64_t next() {
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 7;
+    state_ ^= state_ << 17;
+    return state_;
+  }
+  /// 0 to max_len characters of the alphabet.
+  std::string text(std::size_t max_len) {
+    std::string s(next() % (max_len + 1), ' ');
+    for (char& c : s) c = alphabet_[next() % alphabet_.size()];
+    return s;
+  }
+
+ private:
+  std::string alphabet_;
+  std::uint64_t state_;
+};
 
 }  // namespace nmo::cards::test

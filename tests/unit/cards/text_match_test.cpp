@@ -9,6 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "story_support.hpp"
+
 using nmo::cards::detail::contains_word;
 using nmo::cards::detail::WordIndex;
 
@@ -48,19 +50,9 @@ BOOST_AUTO_TEST_CASE(finds_names_on_word_boundaries_only) {
 BOOST_AUTO_TEST_CASE(answers_as_contains_word_does_needle_by_needle) {
   // Texts and needles drawn from a small alphabet of letters, digits, punctuation, spaces and a UTF-8 byte, so
   // that boundaries, overlaps, repeats and needles that start or end with punctuation all occur.
-  const std::string alphabet = "ab1 -|:?\xc3";
-  std::uint64_t state = 0x9e3779b97f4a7c15ULL;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
-  auto random_text = [&](std::size_t max_len) {
-    std::string s(next() % (max_len + 1), ' ');
-    for (char& c : s) c = alphabet[next() % alphabet.size()];
-    return s;
-  };
+  nmo::cards::test::RandomText random("ab1 -|:?\xc3", 0x9e3779b97f4a7c15ULL);
+  auto next = [&] { return random.next(); };
+  auto random_text = [&](std::size_t max_len) { return random.text(max_len); };
   int mismatches = 0, matches = 0;
   for (int round = 0; round < 2000; ++round) {
     std::vector<std::string> needles;
