@@ -122,9 +122,9 @@ BOOST_AUTO_TEST_CASE(record_text_is_escaped_in_markdown) {
 // Review of issue 14: a concept's text and displays are matched joined by " | " (detail::concept_words); for every
 // pattern the loader accepts (no '|', no space at either end) that must answer as matching them one by one did.
 BOOST_AUTO_TEST_CASE(joined_words_match_as_the_text_and_displays_one_by_one_did) {
-  nmo::cards::test::RandomText random("aB1 -|:?.,\xc3", 0x2545f4914f6cdd1dULL);
-  auto next = [&] { return random.next(); };
-  auto random_text = [&](std::size_t max_len) { return random.text(max_len); };
+  nmo::cards::test::RandomText texts("aB1 -|:?.,\xc3", 0x2545f4914f6cdd1dULL);
+  auto next = [&] { return texts.next(); };
+  auto random_text = [&](std::size_t max_len) { return texts.text(max_len); };
   int mismatches = 0, matches = 0;
   for (int round = 0; round < 4000; ++round) {
     std::vector<std::string> patterns;

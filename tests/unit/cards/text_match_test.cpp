@@ -50,9 +50,9 @@ BOOST_AUTO_TEST_CASE(finds_names_on_word_boundaries_only) {
 BOOST_AUTO_TEST_CASE(answers_as_contains_word_does_needle_by_needle) {
   // Texts and needles drawn from a small alphabet of letters, digits, punctuation, spaces and a UTF-8 byte, so
   // that boundaries, overlaps, repeats and needles that start or end with punctuation all occur.
-  nmo::cards::test::RandomText random("ab1 -|:?\xc3", 0x9e3779b97f4a7c15ULL);
-  auto next = [&] { return random.next(); };
-  auto random_text = [&](std::size_t max_len) { return random.text(max_len); };
+  nmo::cards::test::RandomText texts("ab1 -|:?\xc3", 0x9e3779b97f4a7c15ULL);
+  auto next = [&] { return texts.next(); };
+  auto random_text = [&](std::size_t max_len) { return texts.text(max_len); };
   int mismatches = 0, matches = 0;
   for (int round = 0; round < 2000; ++round) {
     std::vector<std::string> needles;
