@@ -96,6 +96,18 @@ BOOST_AUTO_TEST_CASE(of_two_duplicate_names_the_first_in_sort_order_is_named_in_
   BOOST_TEST(parse_json_in_place(large).problem().path == "k3");
 }
 
+// A string ending in the lead byte of a multi-byte sequence: rapidjson's UTF-8 validation takes the NUL and the
+// bytes after it as continuation bytes. With no room after the NUL that read past the buffer (fuzz_jwt under
+// AddressSanitizer, heap-buffer-overflow); the text is refused as invalid UTF-8 whatever lies there.
+BOOST_AUTO_TEST_CASE(a_string_ending_in_a_multibyte_lead_is_refused_without_reading_past_the_buffer) {
+  for (const char* lead : {"\xC3", "\xE2", "\xF0", "\xF4\x8F"}) {
+    std::string text = std::string("{\"a long enough member name\":\"") + lead;
+    text.shrink_to_fit();  // no room after the NUL: the case that overflowed
+    auto doc = parse_json_in_place(text);
+    BOOST_TEST(!doc.ok());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(strings_point_into_the_text_and_values_into_the_arena) {
   std::string text = R"({"code":"G36.0","system":"http://hl7.org/fhir/sid/icd-10"})";
   char buffer[4096];
